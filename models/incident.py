@@ -1,0 +1,208 @@
+"""The incident: one flaw's response, as the workflow holds and reports it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from models.records import AffectStatus, Report
+
+
+class Phase(StrEnum):
+    """Phases of the plan, in order."""
+
+    triage = "triage"
+    assessment = "assessment"
+    closure = "closure"
+    closed = "closed"
+
+
+class Impact(StrEnum):
+    """The 4-point impact rating."""
+
+    critical = "Critical"
+    important = "Important"
+    moderate = "Moderate"
+    low = "Low"
+
+
+class TriageOutcome(StrEnum):
+    """What a triage analyst decides about a report."""
+
+    affected = "affected"
+    not_affected = "not_affected"
+    false_positive = "false_positive"
+    duplicate = "duplicate"
+    needs_info = "needs_info"
+
+
+class EngineeringDecision(StrEnum):
+    """What a stream's engineering owner decides on its tracker."""
+
+    fix = "fix"
+    fixed = "fixed"
+    wont_fix = "wont_fix"
+    defer = "defer"
+    not_affected = "not_affected"
+
+
+FINAL_ENGINEERING_DECISIONS = frozenset(
+    {
+        EngineeringDecision.fixed,
+        EngineeringDecision.wont_fix,
+        EngineeringDecision.defer,
+        EngineeringDecision.not_affected,
+    }
+)
+
+
+class IntakeSource(BaseModel):
+    """One report delivered to an incident: the signal payload of `add_source`."""
+
+    file: str
+    digest: str
+    """SHA-256 of the raw bytes, so the same file twice is recognised."""
+    received_at: datetime
+    report: Report
+    raw: str
+    """The raw report text, kept in the database by the intake step."""
+
+
+class SourceRef(BaseModel):
+    """A report the incident has recorded."""
+
+    file: str
+    format: str
+    digest: str
+    received_at: datetime
+
+
+class Affect(BaseModel):
+    """Affectedness of one product stream, with the reason it was decided."""
+
+    product: str
+    stream: str
+    component: str | None = None
+    version: str | None = None
+    purl: str | None = None
+    status: AffectStatus
+    reason: str
+    decided_by: str = "automatic"
+    """`automatic` for inventory matching, else the analyst who set it."""
+    owner: str | None = None
+
+
+class CvssScore(BaseModel):
+    """A CVSS vector scored by the `cvss` library."""
+
+    version: str
+    vector: str
+    base_score: float
+    severity: str
+
+
+class Tracker(BaseModel):
+    """The engineering ticket for one affected stream."""
+
+    id: str
+    product: str
+    stream: str
+    component: str | None = None
+    owner: str | None = None
+    decision: EngineeringDecision | None = None
+    target_date: date | None = None
+    fixed_in: str | None = None
+    justification: str | None = None
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the tracker carries a final engineering decision."""
+        return self.decision in FINAL_ENGINEERING_DECISIONS
+
+
+class ProductImpact(BaseModel):
+    """A stream's own impact where compensating controls apply."""
+
+    impact: Impact
+    justification: str = Field(min_length=1, max_length=10_000)
+
+
+class DecisionRecord(BaseModel):
+    """An accepted decision in the incident's decision log."""
+
+    signal: str
+    by: str
+    reason: str
+    at: datetime
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Rejection(BaseModel):
+    """A decision the workflow refused, kept with the reason."""
+
+    signal: str
+    reason: str
+    at: datetime
+    by: str | None = None
+    payload: str = ""
+    """The payload as received, shortened to a few hundred characters."""
+
+
+class ChecklistItem(BaseModel):
+    """One item of a phase's checklist and whether it is satisfied."""
+
+    phase: Phase
+    item: str
+    done: bool
+    detail: str = ""
+
+
+class Incident(BaseModel):
+    """The facts of one incident; checklist state is derived from them."""
+
+    id: str
+    phase: Phase = Phase.triage
+    title: str | None = None
+    description: str | None = None
+    record_state: str | None = None
+    aliases: list[str] = Field(default_factory=list)
+    sources: list[SourceRef] = Field(default_factory=list)
+    report: Report | None = None
+    """The most complete report received so far."""
+    matched: bool = False
+    affects: list[Affect] = Field(default_factory=list)
+    triage: TriageOutcome | None = None
+    duplicate_of: str | None = None
+    impact: Impact | None = None
+    cvss_vector: str | None = None
+    """The vector the assessor set; `cvss` holds its score once computed."""
+    cvss: CvssScore | None = None
+    cwe: str | None = None
+    statement: str | None = None
+    mitigation: str | None = None
+    product_impacts: dict[str, ProductImpact] = Field(default_factory=dict)
+    owner: str | None = None
+    embargoed: bool = False
+    trackers: list[Tracker] = Field(default_factory=list)
+    decisions: list[DecisionRecord] = Field(default_factory=list)
+    rejections: list[Rejection] = Field(default_factory=list)
+    resolution: str | None = None
+    outputs: list[str] = Field(default_factory=list)
+    closed_at: datetime | None = None
+
+
+class IncidentStatus(Incident):
+    """The incident with its derived checklist: the `status` query's result."""
+
+    checklist: list[ChecklistItem] = Field(default_factory=list)
+    pending: list[str] = Field(default_factory=list)
+    """Decisions the incident waits for, in words."""
+
+
+class IncidentInput(BaseModel):
+    """The workflow's start argument; reports arrive through `add_source`."""
+
+    incident_id: str

@@ -1,0 +1,64 @@
+"""Arguments and results of the incident's activities."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+from models.incident import Affect, IncidentStatus, IntakeSource, Tracker
+from models.records import Report
+
+
+class KeepReportInput(BaseModel):
+    """A received report to store raw in the database."""
+
+    incident_id: str
+    source: IntakeSource
+
+
+class MatchInput(BaseModel):
+    """A report to match against the inventory."""
+
+    report: Report
+
+
+class MatchResult(BaseModel):
+    """One affect per inventory stream."""
+
+    affects: list[Affect]
+
+
+class ScoreInput(BaseModel):
+    """A CVSS vector to score."""
+
+    vector: str
+
+
+class FileTrackersInput(BaseModel):
+    """Affected streams that need a tracker."""
+
+    incident_id: str
+    affects: list[Affect]
+
+
+class FileTrackersResult(BaseModel):
+    """The trackers, one per stream, new or already filed."""
+
+    trackers: list[Tracker]
+
+
+class RecordTrackerDecisionInput(BaseModel):
+    """A tracker whose engineering decision changed."""
+
+    tracker: Tracker
+
+
+class RenderInput(BaseModel):
+    """The incident whose outputs to render."""
+
+    incident: IncidentStatus
+
+
+class RenderResult(BaseModel):
+    """Paths of the rendered files."""
+
+    paths: list[str]
