@@ -1,0 +1,1 @@
+"""Activities: every effect an incident has on the world."""

@@ -1,0 +1,123 @@
+"""Activities of the incident workflow: the steps that touch the database and files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from temporalio import activity
+
+from irp import inventory, matching, trackers
+from irp.decisions import DecisionRejected, score_vector
+from irp.rendering import render, safe_file_name
+from irp.settings import Settings
+from models.incident import CvssScore
+from models.steps import (
+    FileTrackersInput,
+    FileTrackersResult,
+    KeepReportInput,
+    MatchInput,
+    MatchResult,
+    RecordTrackerDecisionInput,
+    RenderInput,
+    RenderResult,
+    ScoreInput,
+)
+
+
+class InvalidStepInput(ValueError):
+    """Input to a step that no retry can fix."""
+
+
+class IncidentActivities:
+    """The incident's steps, bound to one database and output folder."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.database_url = settings.database_url
+        self.outputs_dir = settings.outputs_dir
+
+    @activity.defn
+    def keep_report(self, step: KeepReportInput) -> None:
+        """Store a received report's raw text once per digest."""
+        source = step.source
+        trackers.keep_report(
+            self.database_url,
+            digest=source.digest,
+            incident_id=step.incident_id,
+            file=source.file,
+            format=source.report.format,
+            received_at=source.received_at,
+            raw=source.raw,
+        )
+
+    @activity.defn
+    def match_inventory(self, step: MatchInput) -> MatchResult:
+        """Match a report against every inventory stream."""
+        streams = inventory.list_streams(self.database_url)
+        activity.logger.info("matching %s against %d streams", step.report.id, len(streams))
+        return MatchResult(affects=matching.match_affects(step.report, streams))
+
+    @activity.defn
+    def score_cvss(self, step: ScoreInput) -> CvssScore:
+        """Score a CVSS vector with the `cvss` library."""
+        try:
+            version, base_score, severity = score_vector(step.vector)
+        except DecisionRejected as rejected:
+            raise InvalidStepInput(rejected.reason) from None
+        return CvssScore(version=version, vector=step.vector, base_score=base_score, severity=severity)
+
+    @activity.defn
+    def file_trackers(self, step: FileTrackersInput) -> FileTrackersResult:
+        """File one tracker per affected stream; a retry returns the same trackers."""
+        filed = [
+            trackers.file_tracker(
+                self.database_url,
+                incident_id=step.incident_id,
+                product=affect.product,
+                stream=affect.stream,
+                component=affect.component,
+                owner=affect.owner,
+            )
+            for affect in step.affects
+        ]
+        return FileTrackersResult(trackers=filed)
+
+    @activity.defn
+    def record_tracker_decision(self, step: RecordTrackerDecisionInput) -> None:
+        """Write a tracker's engineering decision to the tracker backend."""
+        tracker = step.tracker
+        trackers.record_tracker_decision(
+            self.database_url,
+            tracker_id=tracker.id,
+            decision=tracker.decision,
+            target_date=tracker.target_date,
+            fixed_in=tracker.fixed_in,
+            justification=tracker.justification,
+        )
+
+    @activity.defn
+    def render_advisory(self, step: RenderInput) -> RenderResult:
+        """Render the Markdown advisory into the outputs folder."""
+        incident = step.incident
+        folder = self.outputs_dir / safe_file_name(incident.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "advisory.md"
+        text = render("advisory.md.j2", {"incident": incident})
+        _write_atomically(path, text)
+        return RenderResult(paths=[str(path)])
+
+    def all(self) -> list:
+        """Return every activity for the worker."""
+        return [
+            self.keep_report,
+            self.match_inventory,
+            self.score_cvss,
+            self.file_trackers,
+            self.record_tracker_decision,
+            self.render_advisory,
+        ]
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

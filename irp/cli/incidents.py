@@ -1,0 +1,204 @@
+"""`irp intake`, `irp list`, `irp show` and `irp decide`: work with incidents."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from irp.cli.common import console, fail, print_json, run_with_client
+from irp.intake import expand_paths, intake_file
+from irp.settings import Settings
+from models.decisions import DecisionRequest
+from models.incident import DecisionRecord, IncidentStatus
+from workflows import search_attributes as attributes
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def intake(
+    paths: Annotated[list[Path], typer.Argument(help="Report files, or folders to read *.json reports from.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Start one incident per reported flaw, or add the report to its incident."""
+
+    async def work(client: Client, settings: Settings) -> list[dict]:
+        results = []
+        for path in expand_paths(paths):
+            result = await intake_file(client, settings, path)
+            results.append(result.model_dump())
+            if not as_json:
+                _print_intake_line(result.model_dump())
+        return results
+
+    results = run_with_client(work)
+    if as_json:
+        print_json(results)
+    if not results:
+        fail("no report files found in " + ", ".join(str(p) for p in paths))
+    if any(result["action"] == "rejected" for result in results):
+        raise typer.Exit(1)
+
+
+def _print_intake_line(result: dict) -> None:
+    if result["action"] == "rejected":
+        console.print(f"{result['file']}: rejected: {result['error']}", markup=False, highlight=False)
+    else:
+        console.print(f"{result['file']}: {result['action']} {result['incident']}", markup=False, highlight=False)
+
+
+def list_incidents(
+    query: Annotated[str | None, typer.Option(help="Extra visibility query, e.g. \"IrpPhase = 'triage'\".")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List incidents with their phase, impact and products."""
+
+    async def work(client: Client, settings: Settings) -> list[dict]:
+        full_query = "WorkflowType = 'Incident'" + (f" AND ({query})" if query else "")
+        rows = []
+        async for execution in client.list_workflows(full_query):
+            found = execution.typed_search_attributes
+            rows.append(
+                {
+                    "id": execution.id,
+                    "status": execution.status.name.lower() if execution.status else None,
+                    "phase": found.get(attributes.PHASE),
+                    "impact": found.get(attributes.IMPACT),
+                    "products": found.get(attributes.PRODUCTS) or [],
+                    "embargoed": bool(found.get(attributes.EMBARGOED)),
+                    "at_risk": bool(found.get(attributes.AT_RISK)),
+                    "started": execution.start_time,
+                }
+            )
+        return rows
+
+    rows = run_with_client(work)
+    if as_json:
+        print_json(rows)
+        return
+    table = Table("incident", "phase", "impact", "products", "status")
+    for row in rows:
+        table.add_row(row["id"], row["phase"] or "", row["impact"] or "", ", ".join(row["products"]), row["status"])
+    console.print(table)
+
+
+async def fetch_status(client: Client, incident_id: str) -> IncidentStatus:
+    """Return an incident's status: the query while it runs, its result once closed."""
+    handle = client.get_workflow_handle(incident_id, result_type=IncidentStatus)
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            fail(f"no incident `{incident_id}`")
+        raise
+    if description.status == WorkflowExecutionStatus.COMPLETED:
+        return await handle.result()
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        fail(f"incident `{incident_id}` is {description.status.name.lower()}; see `temporal workflow show -w {incident_id}`")
+    return await handle.query("status", result_type=IncidentStatus)
+
+
+def show(
+    incident_id: Annotated[str, typer.Argument(help="Incident id, such as a CVE id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one incident: phase, affects, trackers, checklist and rejections."""
+
+    async def work(client: Client, settings: Settings) -> IncidentStatus:
+        return await fetch_status(client, incident_id)
+
+    status = run_with_client(work)
+    if as_json:
+        print_json(status.model_dump(mode="json", exclude={"report"}))
+        return
+    _print_status(status)
+
+
+def _print_status(status: IncidentStatus) -> None:
+    console.print(f"[bold]{status.id}[/bold] {status.title or ''}", highlight=False)
+    console.print(f"phase: {status.phase.value}   impact: {status.impact or '-'}   resolution: {status.resolution or '-'}")
+    if status.cvss:
+        console.print(f"CVSS {status.cvss.version}: {status.cvss.base_score} {status.cvss.vector}", highlight=False)
+
+    affects = Table("product", "stream", "component", "status", "reason", title="Affects")
+    for affect in status.affects:
+        component = " ".join(part for part in (affect.component, affect.version) if part)
+        affects.add_row(affect.product, affect.stream, component, affect.status.value, affect.reason)
+    console.print(affects)
+
+    if status.trackers:
+        trackers = Table("tracker", "stream", "decision", title="Trackers")
+        for tracker in status.trackers:
+            trackers.add_row(tracker.id, f"{tracker.product}/{tracker.stream}", tracker.decision or "-")
+        console.print(trackers)
+
+    checklist = Table("phase", "item", "done", "detail", title="Checklist")
+    for item in status.checklist:
+        checklist.add_row(item.phase.value, item.item, "yes" if item.done else "no", item.detail)
+    console.print(checklist)
+
+    for rejection in status.rejections:
+        console.print(f"rejected {rejection.signal}: {rejection.reason}", style="red", markup=False, highlight=False)
+    for path in status.outputs:
+        console.print(f"output: {path}", markup=False, highlight=False)
+
+
+def decide(
+    incident_id: Annotated[str, typer.Argument(help="Incident id, such as a CVE id.")],
+    signal: Annotated[str, typer.Argument(help="Decision: triage, assess, tracker_decision, assign, comment, close.")],
+    by: Annotated[str, typer.Option(help="The analyst who decides.")],
+    reason: Annotated[str | None, typer.Option(help="Why; required except for comments.")] = None,
+    input_json: Annotated[str | None, typer.Option("--input", help="The other payload fields as one JSON object.")] = None,
+    decision: Annotated[str | None, typer.Option(help="`decision` field (triage, tracker_decision).")] = None,
+    impact: Annotated[str | None, typer.Option(help="`impact` field: Critical, Important, Moderate or Low.")] = None,
+    cvss: Annotated[str | None, typer.Option(help="`cvss_vector` field, e.g. CVSS:3.1/AV:N/...")] = None,
+    tracker: Annotated[str | None, typer.Option(help="`tracker` field: tracker id or stream.")] = None,
+    fixed_in: Annotated[str | None, typer.Option(help="`fixed_in` field: the release with the fix.")] = None,
+    target_date: Annotated[str | None, typer.Option(help="`target_date` field: YYYY-MM-DD.")] = None,
+    justification: Annotated[str | None, typer.Option(help="`justification` field.")] = None,
+    owner: Annotated[str | None, typer.Option(help="`owner` field (assign).")] = None,
+    text: Annotated[str | None, typer.Option(help="`text` field (comment).")] = None,
+    resolution: Annotated[str | None, typer.Option(help="`resolution` field (close).")] = None,
+) -> None:
+    """Take a decision at once; a rejected decision prints why and exits 1."""
+    payload = _decision_payload(input_json)
+    flags = {
+        "by": by, "reason": reason, "decision": decision, "impact": impact, "cvss_vector": cvss,
+        "tracker": tracker, "fixed_in": fixed_in, "target_date": target_date,
+        "justification": justification, "owner": owner, "text": text, "resolution": resolution,
+    }
+    payload.update({field: value for field, value in flags.items() if value is not None})
+
+    async def work(client: Client, settings: Settings) -> DecisionRecord:
+        handle = client.get_workflow_handle(incident_id)
+        request = DecisionRequest(signal=signal, input=payload)
+        try:
+            return await handle.execute_update("decide", request, result_type=DecisionRecord)
+        except WorkflowUpdateFailedError as error:
+            why = str(error.cause) if error.cause else str(error)
+            await handle.signal("rejected_decision", {"signal": signal, "input": payload, "reason": why})
+            fail(f"{signal} rejected: {why}")
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                fail(f"no running incident `{incident_id}`")
+            raise
+
+    record = run_with_client(work)
+    console.print(f"{incident_id}: {record.signal} by {record.by} accepted", markup=False, highlight=False)
+
+
+def _decision_payload(input_json: str | None) -> dict[str, Any]:
+    if input_json is None:
+        return {}
+    try:
+        payload = json.loads(input_json)
+    except json.JSONDecodeError as error:
+        fail(f"--input is not valid JSON: {error}")
+    if not isinstance(payload, dict):
+        fail("--input must be one JSON object, such as '{\"decision\": \"affected\"}'")
+    return payload

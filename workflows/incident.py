@@ -1,0 +1,402 @@
+"""The incident workflow: one reported flaw walking the plan's phases."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
+    from irp import checklist
+    from irp.decisions import (
+        check_decision,
+        describe_errors,
+        parse_decision,
+        reject,
+        take_decision,
+    )
+    from irp.details import current_details
+    from models.decisions import DecisionRequest
+    from models.incident import (
+        Affect,
+        CvssScore,
+        DecisionRecord,
+        Incident,
+        IncidentInput,
+        IncidentStatus,
+        IntakeSource,
+        Phase,
+        SourceRef,
+        Tracker,
+        TriageOutcome,
+    )
+    from models.records import AffectStatus, RecordState
+    from models.steps import (
+        FileTrackersInput,
+        FileTrackersResult,
+        KeepReportInput,
+        MatchInput,
+        MatchResult,
+        RecordTrackerDecisionInput,
+        RenderInput,
+        RenderResult,
+        ScoreInput,
+    )
+    from workflows import search_attributes as attributes
+
+# One options table per kind of step: quick database steps and slower rendering.
+# Bad input is named non-retryable so it fails the step at once instead of looping.
+NON_RETRYABLE = ["InvalidStepInput", "InvalidReport"]
+STEP_OPTIONS: dict[str, dict[str, Any]] = {
+    "database": {
+        "start_to_close_timeout": timedelta(seconds=30),
+        "retry_policy": RetryPolicy(maximum_interval=timedelta(seconds=30), non_retryable_error_types=NON_RETRYABLE),
+    },
+    "render": {
+        "start_to_close_timeout": timedelta(minutes=2),
+        "retry_policy": RetryPolicy(maximum_interval=timedelta(minutes=1), non_retryable_error_types=NON_RETRYABLE),
+    },
+}
+
+DECISION_DESCRIPTIONS = {
+    "triage": "Triage decision: {by, reason, decision: affected|not_affected|false_positive|duplicate|needs_info, "
+    "duplicate_of, products: [\"product/stream\"]}",
+    "assess": "Assessment: {by, reason, impact: Critical|Important|Moderate|Low, cvss_vector, cwe, statement, "
+    "mitigation, product_impacts: {\"product/stream\": {impact, justification}}}",
+    "tracker_decision": "Engineering decision on a tracker: {by, reason, tracker: id or stream, "
+    "decision: fix|fixed|wont_fix|defer|not_affected, target_date, fixed_in, justification}",
+    "assign": "Assign the incident: {by, reason, owner}",
+    "comment": "Add a note to the decision log: {by, text}",
+    "close": "Close with a resolution once the checklist allows it: {by, reason, resolution}",
+}
+
+
+@workflow.defn(name="Incident")
+class IncidentWorkflow:
+    """One incident: intake, triage, assessment, closure, driven by analysts' decisions."""
+
+    @workflow.init
+    def __init__(self, start: IncidentInput) -> None:
+        self.incident = Incident(id=start.incident_id)
+        self.pending_sources: list[IntakeSource] = []
+        self.seen_digests: set[str] = set()
+        self.recorded_tracker_decisions: dict[str, str] = {}
+
+    @workflow.run
+    async def run(self, start: IncidentInput) -> IncidentStatus:
+        """Walk the plan: triage, then assessment and closure until resolved."""
+        await self._intake()
+        await self._triage()
+
+        while self.incident.resolution is None:
+            await self._assessment()
+            await self._closure()
+
+        return await self._close()
+
+    async def _intake(self) -> None:
+        """Record the first report and match it against the inventory."""
+        self._enter(Phase.triage)
+        await workflow.wait_condition(lambda: bool(self.pending_sources))
+        await self._settle()
+
+        if self.incident.record_state == RecordState.rejected:
+            self.incident.resolution = "rejected"
+
+    async def _triage(self) -> None:
+        """Wait for the triage decision; dismissals end the incident."""
+        if self.incident.resolution is not None:
+            return
+        await self._wait_until(self._triage_decided)
+
+    async def _assessment(self) -> None:
+        """Wait for impact, CVSS, one tracker per affected stream and their decisions."""
+        self._enter(Phase.assessment)
+        await self._wait_until(lambda: checklist.phase_complete(self.incident, Phase.assessment))
+
+    async def _closure(self) -> None:
+        """Wait for every tracker to be resolved, then render the advisory."""
+        self._enter(Phase.closure)
+        await self._wait_until(lambda: self._trackers_resolved() or not self._assessment_complete())
+        if not self._assessment_complete():
+            return
+
+        rendered = await workflow.execute_activity(
+            "render_advisory",
+            RenderInput(incident=self.status()),
+            result_type=RenderResult,
+            summary="render advisory",
+            **STEP_OPTIONS["render"],
+        )
+        self.incident.outputs = _merge(self.incident.outputs, rendered.paths)
+        if self.incident.resolution is None:
+            self.incident.resolution = _resolution_from_trackers(self.incident)
+
+    async def _close(self) -> IncidentStatus:
+        """Close the incident and return its final status."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        self.incident.closed_at = workflow.now()
+        self._enter(Phase.closed)
+        workflow.logger.info("incident %s closed: %s", self.incident.id, self.incident.resolution)
+        return self.status()
+
+    # Steps that the incident's facts call for
+
+    async def _wait_until(self, done: Callable[[], bool]) -> None:
+        """Run pending steps and wait for decisions until `done` holds."""
+        while True:
+            await self._settle()
+            if done():
+                return
+            await workflow.wait_condition(lambda: done() or self._work_pending())
+
+    def _work_pending(self) -> bool:
+        return bool(
+            self.pending_sources
+            or self._unscored_vector()
+            or self._untracked_streams()
+            or self._unrecorded_trackers()
+        )
+
+    async def _settle(self) -> None:
+        """Run the steps that the current facts call for until none is left."""
+        while self._work_pending():
+            if self.pending_sources:
+                await self._record_source(self.pending_sources.pop(0))
+            elif vector := self._unscored_vector():
+                await self._score(vector)
+            elif affects := self._untracked_streams():
+                await self._file_trackers(affects)
+            else:
+                await self._record_tracker_decisions()
+            self._publish()
+
+    async def _record_source(self, source: IntakeSource) -> None:
+        """Keep the raw report, take its facts and match it against the inventory."""
+        await workflow.execute_activity(
+            "keep_report",
+            KeepReportInput(incident_id=self.incident.id, source=source),
+            summary=f"keep report {source.digest[:12]}",
+            **STEP_OPTIONS["database"],
+        )
+        report = source.report
+        self.incident.sources.append(
+            SourceRef(file=source.file, format=report.format, digest=source.digest, received_at=source.received_at)
+        )
+        self.incident.report = report
+        self.incident.record_state = report.state
+        self.incident.title = report.title or self.incident.title
+        self.incident.description = report.description or self.incident.description
+        self.incident.aliases = _merge(self.incident.aliases, report.aliases)
+
+        result = await workflow.execute_activity(
+            "match_inventory",
+            MatchInput(report=report),
+            result_type=MatchResult,
+            summary="match affected components against the inventory",
+            **STEP_OPTIONS["database"],
+        )
+        self._take_automatic_affects(result.affects)
+        self.incident.matched = True
+
+    def _take_automatic_affects(self, affects: list[Affect]) -> None:
+        """Replace automatic verdicts; keep what analysts decided."""
+        decided = {(a.product, a.stream): a for a in self.incident.affects if a.decided_by != "automatic"}
+        merged = []
+        for affect in affects:
+            merged.append(decided.pop((affect.product, affect.stream), affect))
+        self.incident.affects = merged + list(decided.values())
+
+    async def _score(self, vector: str) -> None:
+        score = await workflow.execute_activity(
+            "score_cvss", ScoreInput(vector=vector), result_type=CvssScore, summary="score CVSS", **STEP_OPTIONS["database"]
+        )
+        self.incident.cvss = score
+
+    async def _file_trackers(self, affects: list[Affect]) -> None:
+        result = await workflow.execute_activity(
+            "file_trackers",
+            FileTrackersInput(incident_id=self.incident.id, affects=affects),
+            result_type=FileTrackersResult,
+            summary=f"file {len(affects)} tracker(s)",
+            **STEP_OPTIONS["database"],
+        )
+        known = {t.id for t in self.incident.trackers}
+        for tracker in result.trackers:
+            if tracker.id not in known:
+                self.incident.trackers.append(tracker)
+                self.recorded_tracker_decisions[tracker.id] = _decision_key(tracker)
+
+    async def _record_tracker_decisions(self) -> None:
+        for tracker in self._unrecorded_trackers():
+            await workflow.execute_activity(
+                "record_tracker_decision",
+                RecordTrackerDecisionInput(tracker=tracker),
+                summary=f"record {tracker.decision} on {tracker.id}",
+                **STEP_OPTIONS["database"],
+            )
+            self.recorded_tracker_decisions[tracker.id] = _decision_key(tracker)
+
+    def _unscored_vector(self) -> str | None:
+        if self.incident.cvss_vector and not checklist.cvss_scored(self.incident):
+            return self.incident.cvss_vector
+        return None
+
+    def _untracked_streams(self) -> list[Affect]:
+        if self.incident.triage != TriageOutcome.affected or self.incident.phase == Phase.triage:
+            return []
+        tracked = {(t.product, t.stream) for t in self.incident.trackers}
+        return [
+            a for a in self.incident.affects
+            if a.status == AffectStatus.affected and (a.product, a.stream) not in tracked
+        ]
+
+    def _unrecorded_trackers(self) -> list[Tracker]:
+        return [t for t in self.incident.trackers if self.recorded_tracker_decisions.get(t.id) != _decision_key(t)]
+
+    def _triage_decided(self) -> bool:
+        return self.incident.triage not in (None, TriageOutcome.needs_info) or self.incident.resolution is not None
+
+    def _assessment_complete(self) -> bool:
+        return checklist.phase_complete(self.incident, Phase.assessment)
+
+    def _trackers_resolved(self) -> bool:
+        return bool(self.incident.trackers) and all(t.resolved for t in self.incident.trackers)
+
+    # What the UI and the CLI see
+
+    def _enter(self, phase: Phase) -> None:
+        if self.incident.phase != phase:
+            workflow.logger.info("incident %s enters %s", self.incident.id, phase.value)
+        self.incident.phase = phase
+        self._publish()
+
+    def _publish(self) -> None:
+        """Refresh the search attributes and the current details."""
+        incident = self.incident
+        updates = [
+            attributes.PHASE.value_set(incident.phase.value),
+            attributes.EMBARGOED.value_set(incident.embargoed),
+            attributes.AT_RISK.value_set(False),
+            attributes.PRODUCTS.value_set(sorted({a.product for a in incident.affects if a.status != AffectStatus.not_affected})),
+        ]
+        if incident.impact is not None:
+            updates.append(attributes.IMPACT.value_set(incident.impact.value))
+        workflow.upsert_search_attributes(updates)
+        workflow.set_current_details(current_details(self.status()))
+
+    @workflow.query(description="Phase, impact, affects, trackers, checklist, pending and rejected decisions")
+    def status(self) -> IncidentStatus:
+        """Return the incident with its derived checklist."""
+        return IncidentStatus(
+            **self.incident.model_dump(),
+            checklist=checklist.checklist(self.incident),
+            pending=self._pending_decisions(),
+        )
+
+    @workflow.query(description="The decision log: every accepted decision with who, when and why")
+    def decisions(self) -> list[DecisionRecord]:
+        """Return the decision log."""
+        return self.incident.decisions
+
+    def _pending_decisions(self) -> list[str]:
+        incident = self.incident
+        if incident.phase == Phase.closed:
+            return []
+        if incident.phase == Phase.triage:
+            return ["triage decision"] if incident.matched and not self._triage_decided() else []
+        waiting = [item for item in checklist.open_items(incident, incident.phase)]
+        return [item for item in waiting if item not in ("advisory rendered", "closed with a resolution")]
+
+    # Decisions
+
+    @workflow.signal(name="add_source", description="A report for this incident, sent by `irp intake`")
+    def add_source(self, payload: Any = None) -> None:
+        """Queue a report for recording, unless the same file arrived before."""
+        try:
+            source = IntakeSource.model_validate(payload)
+        except ValidationError as error:
+            reject(self.incident, "add_source", payload, f"invalid report: {describe_errors(error)}", workflow.now())
+            self._publish()
+            return
+        if source.digest not in self.seen_digests:
+            self.seen_digests.add(source.digest)
+            self.pending_sources.append(source)
+
+    @workflow.signal(name="triage", description=DECISION_DESCRIPTIONS["triage"])
+    def triage(self, payload: Any = None) -> None:
+        """Take a triage decision."""
+        self._take("triage", payload)
+
+    @workflow.signal(name="assess", description=DECISION_DESCRIPTIONS["assess"])
+    def assess(self, payload: Any = None) -> None:
+        """Take an assessment."""
+        self._take("assess", payload)
+
+    @workflow.signal(name="tracker_decision", description=DECISION_DESCRIPTIONS["tracker_decision"])
+    def tracker_decision(self, payload: Any = None) -> None:
+        """Take an engineering decision on a tracker."""
+        self._take("tracker_decision", payload)
+
+    @workflow.signal(name="assign", description=DECISION_DESCRIPTIONS["assign"])
+    def assign(self, payload: Any = None) -> None:
+        """Assign the incident to an owner."""
+        self._take("assign", payload)
+
+    @workflow.signal(name="comment", description=DECISION_DESCRIPTIONS["comment"])
+    def comment(self, payload: Any = None) -> None:
+        """Add a comment to the decision log."""
+        self._take("comment", payload)
+
+    @workflow.signal(name="close", description=DECISION_DESCRIPTIONS["close"])
+    def close(self, payload: Any = None) -> None:
+        """Close the incident with a resolution."""
+        self._take("close", payload)
+
+    @workflow.signal(
+        name="rejected_decision",
+        description="Records a decision that the `decide` update rejected, so the history keeps it: {signal, input, reason}",
+    )
+    def rejected_decision(self, payload: Any = None) -> None:
+        """Record a decision that the `decide` update rejected."""
+        entry = payload if isinstance(payload, dict) else {}
+        reason = str(entry.get("reason") or "rejected by the decide update")[:2000]
+        reject(self.incident, str(entry.get("signal") or "unknown")[:100], entry.get("input"), reason, workflow.now())
+        self._publish()
+
+    @workflow.update(name="decide", description="Take a decision and return the result at once: {signal, input}")
+    def decide(self, request: DecisionRequest) -> DecisionRecord:
+        """Apply a decision that the validator accepted."""
+        outcome = take_decision(self.incident, request.signal, request.input, workflow.now())
+        self._publish()
+        if not isinstance(outcome, DecisionRecord):
+            raise ApplicationError(outcome.reason, type="DecisionRejected", non_retryable=True)
+        return outcome
+
+    @decide.validator
+    def _validate_decide(self, request: DecisionRequest) -> None:
+        decision = parse_decision(request.signal, request.input)
+        check_decision(self.incident, request.signal, decision)
+
+    def _take(self, signal: str, payload: Any) -> None:
+        take_decision(self.incident, signal, payload, workflow.now())
+        self._publish()
+
+
+def _merge(existing: list[str], new: list[str]) -> list[str]:
+    return existing + [item for item in new if item not in existing]
+
+
+def _decision_key(tracker: Tracker) -> str:
+    return f"{tracker.decision}|{tracker.target_date}|{tracker.fixed_in}|{tracker.justification}"
+
+
+def _resolution_from_trackers(incident: Incident) -> str:
+    decisions = sorted({t.decision.value for t in incident.trackers if t.decision})
+    return "fixed" if decisions == ["fixed"] else ", ".join(decisions)
