@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, create_engine
 
-# Imported so that their tables are part of SQLModel.metadata before create_all runs.
-import models.inventory  # noqa: F401
-import models.tracking  # noqa: F401
+log = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+INITIAL_REVISION = "0001"
+INITIAL_TABLES = {"product", "stream", "component", "tracker", "report"}
+# Any fixed 64-bit number works, as long as every irp process uses the same one.
+MIGRATION_LOCK_KEY = 0x697270_6D6967
+
+
+class SchemaError(RuntimeError):
+    """The database's schema is in a state that the migrations cannot start from."""
 
 
 def driver_url(url: str) -> str:
@@ -30,8 +43,8 @@ ENGINES_LOCK = threading.Lock()
 
 
 def engine_for(url: str) -> Engine:
-    """Return the engine for a database URL, creating it and its tables on first use."""
-    # The lock keeps two threads from creating the same tables at once.
+    """Return the engine for a database URL, migrating its schema on first use."""
+    # The lock keeps two threads of one process from migrating the same database at once.
     with ENGINES_LOCK:
         engine = ENGINES.get(url)
         if engine is None:
@@ -49,16 +62,18 @@ def dispose_engine(url: str) -> None:
 
 
 def new_engine(url: str) -> Engine:
-    """Create an engine for a database URL and create any missing tables."""
-    sqlalchemy_url = make_url(driver_url(url))
-
-    if sqlalchemy_url.get_backend_name() == "sqlite":
-        engine = sqlite_engine(sqlalchemy_url)
-    else:
-        engine = create_engine(sqlalchemy_url, pool_pre_ping=True)
-
+    """Create an engine for a database URL and bring its schema to the newest revision."""
+    engine = open_engine(url)
     create_schema(engine)
     return engine
+
+
+def open_engine(url: str) -> Engine:
+    """Create an engine for a database URL without touching its schema."""
+    sqlalchemy_url = make_url(driver_url(url))
+    if sqlalchemy_url.get_backend_name() == "sqlite":
+        return sqlite_engine(sqlalchemy_url)
+    return create_engine(sqlalchemy_url, pool_pre_ping=True)
 
 
 def sqlite_engine(url: URL) -> Engine:
@@ -82,18 +97,94 @@ def set_sqlite_pragmas(connection, _record) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create every missing table of the irp models, tolerating other processes doing the same."""
-    # A failure means another process created a table between the check and the CREATE,
-    # which PostgreSQL and SQLite report as a duplicate. Each such failure is progress
-    # made elsewhere, so one attempt per table plus one is enough for the tables to exist.
-    attempts = len(SQLModel.metadata.tables) + 1
-    for attempt in range(1, attempts + 1):
+    """Bring the database to the newest schema revision, safely while other processes do the same."""
+    upgrade_schema(engine)
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Run the alembic migrations up to a revision, stamping a database made before migrations existed."""
+    # NOTE: pysqlite runs DDL outside the migration's transaction, so on SQLite a process killed
+    # mid-migration can leave some of a revision's tables without its version row.
+    with engine.connect() as connection, schema_lock(connection):
+        config = migration_config(connection)
+        if needs_initial_stamp(connection):
+            log.info("stamping %s at revision %s: its tables predate migrations", safe_url(engine), INITIAL_REVISION)
+            command.stamp(config, INITIAL_REVISION)
+        command.upgrade(config, revision)
+        connection.commit()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """Return the schema revision the database is at, or None when it has never been migrated."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    """Return the newest schema revision that this version of irp ships."""
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
+    if head is None:
+        raise SchemaError(f"no schema revisions found in {MIGRATIONS}; reinstall irp")
+    return head
+
+
+def migration_config(connection: Connection) -> Config:
+    """Build an alembic configuration that runs the packaged migrations on this connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def needs_initial_stamp(connection: Connection) -> bool:
+    """Tell whether the initial tables exist without alembic's version table, as `create_all` left them."""
+    tables = set(inspect(connection).get_table_names())
+    if "alembic_version" in tables:
+        return False
+    present = INITIAL_TABLES & tables
+    if present and present != INITIAL_TABLES:
+        missing = ", ".join(sorted(INITIAL_TABLES - present))
+        raise SchemaError(
+            f"the database has some irp tables but not {missing}, and no alembic_version table. "
+            "Drop the irp tables or create the missing ones, then start irp again"
+        )
+    return bool(present)
+
+
+@contextmanager
+def schema_lock(connection: Connection) -> Iterator[None]:
+    """Hold a lock that keeps other processes from migrating the same database at the same time."""
+    backend = connection.engine.url.get_backend_name()
+    if backend == "postgresql":
+        # A session-level advisory lock outlives the commits that the migrations make.
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+        connection.commit()
         try:
-            SQLModel.metadata.create_all(engine)
-            return
-        except (IntegrityError, OperationalError, ProgrammingError):
-            if attempt == attempts:
-                raise
+            yield
+        finally:
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()
+        return
+
+    database = connection.engine.url.database
+    if backend != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+
+    # SQLite has no advisory locks, so a lock file beside the database serializes the processes.
+    lock_path = Path(database).expanduser().with_name(Path(database).name + ".migration-lock")
+    with lock_path.open("a") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def safe_url(engine: Engine) -> str:
+    """Return the engine's URL with any password hidden, for logs and messages."""
+    return engine.url.render_as_string(hide_password=True)
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""Revisions of irp's database schema, oldest first by `down_revision`."""
