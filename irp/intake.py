@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,12 +16,16 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from irp.settings import Settings
-from irp.sources.cve5 import InvalidReport, parse_cve5
+from irp.sources import MAX_REPORT_BYTES, parse_report
+from irp.sources.cve5 import InvalidReport
 from models.incident import IncidentInput, IntakeSource
+from models.records import Report
 from workflows.incident import IncidentWorkflow
 
-MAX_REPORT_BYTES = 5 * 1024 * 1024
-REPORT_SUFFIXES = {".json"}
+REPORT_SUFFIXES = {".json", ".eml"}
+"""Suffixes of the files read from a named folder. Each file's format comes from its content."""
+
+CVE_ID = re.compile(r"CVE-\d{4}-\d{4,19}", re.IGNORECASE)
 
 
 class IntakeResult(BaseModel):
@@ -55,19 +60,32 @@ def read_source(path: Path, received_at: datetime) -> IntakeSource:
     except OSError as error:
         raise InvalidReport(str(path), f"cannot read the file: {error.strerror}") from None
 
-    report = parse_cve5(data, str(path))
+    report = parse_report(data, str(path))
     return IntakeSource(
         file=path.name,
         digest=hashlib.sha256(data).hexdigest(),
         received_at=received_at,
         report=report,
-        raw=data.decode("utf-8"),
+        # NOTE: an email in another charset than UTF-8 is kept with its undecodable bytes replaced.
+        raw=data.decode("utf-8", errors="replace"),
     )
+
+
+def incident_id_for(report: Report) -> str:
+    """Return the incident id of a report: its CVE id or first CVE alias, else its own id."""
+    # A withdrawn record (such as a GHSA published twice) withdraws only its own id,
+    # so it must not close the incident of the CVE it aliases.
+    if report.withdrawn_at is not None:
+        return report.id
+    for identifier in [report.id, *report.aliases]:
+        if CVE_ID.fullmatch(identifier):
+            return identifier.upper()
+    return report.id
 
 
 async def deliver(client: Client, settings: Settings, source: IntakeSource) -> str:
     """Start the incident with this report, or add the report to the running one."""
-    incident_id = source.report.id
+    incident_id = incident_id_for(source.report)
     handle = await client.start_workflow(
         IncidentWorkflow.run,
         IncidentInput(incident_id=incident_id),
@@ -94,10 +112,10 @@ async def intake_file(client: Client, settings: Settings, path: Path) -> IntakeR
         return reject_input(settings, path, error.problem)
     except WorkflowAlreadyStartedError:
         problem = "its incident is already closed; reopen it by hand or report it under a new id"
-        return reject_input(settings, path, problem, incident=source.report.id)
+        return reject_input(settings, path, problem, incident=incident_id_for(source.report))
     except RPCError as error:
         return reject_input(settings, path, f"Temporal refused the report: {error.message}")
-    return IntakeResult(file=str(path), incident=source.report.id, action=action)
+    return IntakeResult(file=str(path), incident=incident_id_for(source.report), action=action)
 
 
 def reject_input(settings: Settings, path: Path, problem: str, incident: str | None = None) -> IntakeResult:

@@ -1,4 +1,4 @@
-"""Load product inventories from CycloneDX SBOMs and YAML manifests, and list them.
+"""Load product inventories from CycloneDX and SPDX SBOMs and YAML manifests, and list them.
 
 A YAML manifest describes one product stream by hand:
 
@@ -16,6 +16,9 @@ A YAML manifest describes one product stream by hand:
 
 A CycloneDX SBOM may name its stream with `metadata.properties` entries `irp:product`,
 `irp:stream` and `irp:owner`; otherwise the caller must give product and stream.
+
+An SPDX 2.x JSON document gives one component per package: its `name`, `versionInfo`, first
+`purl` and first `cpe23Type` or `cpe22Type` external reference. The caller names its stream.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ def load_sbom(
     owner: str | None = None,
     compliance_priority: bool | None = None,
 ) -> int:
-    """Replace a stream's components with those of a CycloneDX JSON SBOM or YAML manifest.
+    """Replace a stream's components with those of a CycloneDX or SPDX JSON SBOM or YAML manifest.
 
     Returns the number of components stored; `load_inventory` describes the arguments.
     """
@@ -159,6 +162,8 @@ def read_inventory(path: Path) -> ParsedInventory:
     except RecursionError:
         raise InvalidInventory(f"{path}: the JSON is nested too deeply") from None
 
+    if isinstance(document, dict) and "spdxVersion" in document:
+        return parse_spdx(path, document)
     return parse_cyclonedx(path, document)
 
 
@@ -218,12 +223,7 @@ def check_cyclonedx(path: Path, document: Any) -> None:
     """Raise InvalidInventory unless the JSON document is a CycloneDX BOM."""
     if isinstance(document, dict) and document.get("bomFormat") == "CycloneDX":
         return
-
-    if isinstance(document, dict) and "spdxVersion" in document:
-        problem = "SPDX documents are not supported, so convert it to CycloneDX JSON first"
-    else:
-        problem = 'JSON but not a CycloneDX SBOM (no "bomFormat": "CycloneDX")'
-    raise InvalidInventory(f"{path}: {problem}")
+    raise InvalidInventory(f'{path}: JSON but not a CycloneDX SBOM (no "bomFormat": "CycloneDX")')
 
 
 def stream_properties(path: Path, document: dict[str, Any]) -> dict[str, str]:
@@ -308,6 +308,76 @@ def evidence_cpe(entry: dict[str, Any]) -> str | None:
         if isinstance(value, str) and value.strip() and "\x00" not in value:
             return value.strip()
     return None
+
+
+# ---------------------------------------------------------------- SPDX
+
+SPDX_CPE_TYPES = frozenset({"cpe23Type", "cpe22Type"})
+NO_ASSERTION = frozenset({"NOASSERTION", "NONE"})
+
+
+def parse_spdx(path: Path, document: dict[str, Any]) -> ParsedInventory:
+    """Read the packages of an SPDX 2.x JSON document as components."""
+    version = document.get("spdxVersion")
+    if not isinstance(version, str) or not version.startswith("SPDX-2."):
+        raise InvalidInventory(f"{path}: spdxVersion {version!r} is not supported, expected SPDX-2.2 or SPDX-2.3")
+
+    packages = document.get("packages")
+    if packages is None:
+        packages = []
+    if not isinstance(packages, list):
+        raise InvalidInventory(f"{path}: packages must be an array")
+
+    components: list[ComponentPublic] = []
+    seen: set[tuple[str | None, ...]] = set()
+    for index, entry in enumerate(packages):
+        component = spdx_component(path, f"packages[{index}]", entry)
+        key = (component.name, component.version, component.purl, component.cpe)
+        if key not in seen:
+            seen.add(key)
+            components.append(component)
+    return ParsedInventory(format="SPDX SBOM", components=components)
+
+
+def spdx_component(path: Path, location: str, entry: Any) -> ComponentPublic:
+    """Convert one SPDX package, taking its purl and CPE from the external references."""
+    if not isinstance(entry, dict):
+        raise InvalidInventory(f"{path}: {location} must be an object")
+    name = optional_text(path, f"{location}.name", entry.get("name"))
+    if not name:
+        raise InvalidInventory(f"{path}: {location} is missing a name")
+    version = optional_text(path, f"{location}.versionInfo", entry.get("versionInfo"))
+
+    references = spdx_references(path, location, entry.get("externalRefs"))
+    # NOTE: a component keeps one purl, so a package listing several (an image in two
+    # registries, say) is matched by its first one only.
+    purl = next((locator for kind, locator in references if kind == "purl"), None)
+    cpe = next((locator for kind, locator in references if kind in SPDX_CPE_TYPES), None)
+    return ComponentPublic(
+        name=name,
+        version=None if version in NO_ASSERTION else version,
+        purl=normalise_purl(path, f"{location}.externalRefs purl", purl),
+        cpe=cpe,
+    )
+
+
+def spdx_references(path: Path, location: str, value: Any) -> list[tuple[str, str]]:
+    """Return a package's external references as (referenceType, referenceLocator) pairs."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidInventory(f"{path}: {location}.externalRefs must be an array")
+
+    references = []
+    for index, reference in enumerate(value):
+        reference_location = f"{location}.externalRefs[{index}]"
+        if not isinstance(reference, dict):
+            raise InvalidInventory(f"{path}: {reference_location} must be an object")
+        kind = optional_text(path, f"{reference_location}.referenceType", reference.get("referenceType"))
+        locator = optional_text(path, f"{reference_location}.referenceLocator", reference.get("referenceLocator"))
+        if kind and locator:
+            references.append((kind, locator))
+    return references
 
 
 # ---------------------------------------------------------------- YAML manifest

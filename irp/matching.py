@@ -171,6 +171,7 @@ def _affect(
         product=stream.product,
         stream=stream.stream,
         owner=stream.owner,
+        compliance_priority=stream.compliance_priority,
         status=status,
         reason=reason,
         component=deciding.component.name if deciding else None,
@@ -180,7 +181,9 @@ def _affect(
 
 
 def _rejected_reason(report: Report) -> str:
-    """Explain that a REJECTED record affects nothing, naming its replacements."""
+    """Explain that a REJECTED or withdrawn record affects nothing, naming its replacements."""
+    if report.withdrawn_at is not None:
+        return f"{report.id} was withdrawn on {report.withdrawn_at.date().isoformat()}, so it describes no vulnerability"
     if report.replaced_by:
         return (
             f"{report.id} is REJECTED and replaced by {', '.join(report.replaced_by)}."

@@ -56,6 +56,8 @@ VERSION_TYPE_SCHEMES = {
     "rubygems": "rubygems",
     "nuget": "nuget",
     "composer": "composer",
+    "cargo": "semver",
+    "alpine": "alpine",
     "generic": "generic",
 }
 """Schemes for the `versionType` values CNAs use."""

@@ -84,3 +84,10 @@ class Report(BaseModel):
     replaced_by: list[str] = Field(default_factory=list)
     """Ids that replace a REJECTED record."""
     known_exploited: bool = False
+    related: list[str] = Field(default_factory=list)
+    """Ids of other flaws the report mentions: closely related, but not aliases."""
+    modified_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    """When the source withdrew its record; such a report comes with the `REJECTED` state."""
+    reporter: str | None = None
+    """Sender of the report as `Name <address>`, confidential and never logged."""

@@ -224,7 +224,14 @@ BAD_INPUTS = [
     ("broken.yaml", b"components:\n  - name: [unclosed\n", "neither JSON nor valid YAML"),
     ("list.json", b"[1, 2, 3]", "not a CycloneDX SBOM"),
     ("other.json", b'{"bomFormat": "SPDX", "components": []}', "not a CycloneDX SBOM"),
-    ("spdx.json", b'{"spdxVersion": "SPDX-2.3", "packages": []}', "SPDX documents are not supported"),
+    ("spdx-packages-map.json", b'{"spdxVersion": "SPDX-2.3", "packages": {}}', "packages must be an array"),
+    ("spdx-3.json", b'{"spdxVersion": "SPDX-3.0", "packages": []}', "'SPDX-3.0' is not supported"),
+    ("spdx-nameless.json", b'{"spdxVersion": "SPDX-2.3", "packages": [{"versionInfo": "1"}]}',
+     "packages[0] is missing a name"),
+    ("spdx-bad-purl.json",
+     b'{"spdxVersion": "SPDX-2.3", "packages": [{"name": "a", "externalRefs": '
+     b'[{"referenceType": "purl", "referenceLocator": "npm/a@1"}]}]}',
+     "packages[0].externalRefs purl 'npm/a@1' is not a valid purl"),
     ("nameless.json", cyclonedx([{"version": "1.0"}]).encode(), "components[0] is missing a name"),
     (
         "nested-nameless.json",
@@ -371,11 +378,41 @@ def test_redhat_product_sbom_cpe(database_url):
     assert product.cpe == "cpe:/o:redhat:enterprise_linux:9::baseos"
 
 
-def test_spdx_sbom_rejected(database_url):
-    path = require_shared(SBOMS / "spdx-examples_MinimalSBOMwPurl.json")
+def test_spdx_minimal_sbom_loads(database_url, shared_data):
+    path = shared_data / "sbom" / "spdx-examples_MinimalSBOMwPurl.json"
 
-    with pytest.raises(InvalidInventory, match="SPDX documents are not supported"):
-        load_sbom(database_url, path, product="Example", stream="1")
+    count = load_sbom(database_url, path, product="Example", stream="1")
+
+    assert count == 1
+    component = only_stream(database_url).components[0]
+    assert component.name == "tools-java"
+    assert component.version == "1.5.1"
+    assert component.purl == "pkg:github/spdx/tools-java@2235d5d7f7fe46ce1e0d54b7831c5681633b25cc"
+    assert component.cpe is None
+
+
+def test_spdx_redhat_product_sbom_loads(database_url, shared_data):
+    path = shared_data / "sbom" / "rhel-9.4-main+eus.spdx.json"
+
+    count = load_sbom(database_url, path, product="RHEL", stream="9.4 MAIN+EUS")
+
+    assert count == 2
+    components = {component.name: component for component in only_stream(database_url).components}
+    product = components["Red Hat Enterprise Linux"]
+    assert product.version == "9.4 MAIN+EUS"
+    assert product.cpe == "cpe:/o:redhat:enterprise_linux:9::baseos"
+    assert product.purl is None
+    image = components["ubi9-micro-container"]
+    assert image.version == "9.4-6.1716471860"
+    assert image.purl.startswith("pkg:oci/ubi-micro@sha256:1c8483e0")
+    assert "repository_url=registry.access.redhat.com/ubi9/ubi-micro" in image.purl
+
+
+def test_spdx_sbom_needs_stream_name(database_url, shared_data):
+    path = shared_data / "sbom" / "spdx-examples_MinimalSBOMwPurl.json"
+
+    with pytest.raises(InvalidInventory, match="the SPDX SBOM names no product and stream"):
+        load_sbom(database_url, path)
 
 
 # ---------------------------------------------------------------- CLI
