@@ -6,12 +6,14 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 
+from irp.codec import build_data_converter, codec_enabled
 from irp.settings import Settings
 
 
 async def connect(settings: Settings) -> Client:
-    """Connect with Temporal's own client configuration, then irp's defaults."""
+    """Connect with Temporal's client configuration, then irp's defaults, encrypting payloads unless IRP_CODEC=off."""
+    data_converter = build_data_converter(settings) if codec_enabled() else pydantic_data_converter
     config = ClientConfig.load_client_connect_config()
     config.setdefault("target_host", settings.temporal_address)
     config.setdefault("namespace", settings.temporal_namespace)
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    return await Client.connect(**config, data_converter=data_converter)

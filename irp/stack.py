@@ -38,8 +38,8 @@ def find_binary(name: str) -> str:
     return found
 
 
-def dev_server_command(settings: Settings) -> list[str]:
-    """Build the `temporal server start-dev` command line for these settings."""
+def dev_server_command(settings: Settings, codec_endpoint: str | None = None) -> list[str]:
+    """Build the `temporal server start-dev` command line, pointing the UI at a codec server if given."""
     host, _, port = settings.temporal_address.rpartition(":")
     if not host or not port.isdigit():
         raise StackError(f"TEMPORAL_ADDRESS `{settings.temporal_address}` is not HOST:PORT")
@@ -54,6 +54,8 @@ def dev_server_command(settings: Settings) -> list[str]:
         "--namespace", settings.temporal_namespace,
         "--log-level", "warn",
     ]
+    if codec_endpoint is not None:
+        command += ["--ui-codec-endpoint", codec_endpoint]
     for pragma in SQLITE_PRAGMAS:
         command += ["--sqlite-pragma", pragma]
     for key in search_attributes.ALL:
@@ -61,13 +63,21 @@ def dev_server_command(settings: Settings) -> list[str]:
     return command
 
 
-def start_dev_server(settings: Settings) -> subprocess.Popen:
+def start_dev_server(settings: Settings, codec_endpoint: str | None = None) -> subprocess.Popen:
     """Start the dev server in the background, logging to a file under IRP_HOME."""
     settings.home.mkdir(parents=True, exist_ok=True)
     log_file = open(settings.home / "temporal-server.log", "ab")  # noqa: SIM115 - kept open for the child
-    command = dev_server_command(settings)
-    log.info("starting the Temporal dev server: %s", " ".join(command))
+    command = dev_server_command(settings, codec_endpoint)
+    log.info("starting the Temporal dev server: %s", " ".join(_without_secrets(command)))
     return subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _without_secrets(command: list[str]) -> list[str]:
+    """Hide the UI codec endpoint, whose path is the codec token, from a command line to be logged."""
+    return [
+        "<codec endpoint>" if index > 0 and command[index - 1] == "--ui-codec-endpoint" else part
+        for index, part in enumerate(command)
+    ]
 
 
 async def wait_for_server(settings: Settings, server: subprocess.Popen | None) -> Client:
