@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from activities.incident import IncidentActivities
 from irp.client import connect
 from irp.db import create_schema, engine_for
+from irp.policy import InvalidPolicy, load_policy
 from irp.settings import Settings, load_settings
 from workflows.incident import IncidentWorkflow
 
@@ -19,7 +20,8 @@ ACTIVITY_THREADS = 16
 
 
 def build_worker(client: Client, settings: Settings, **options) -> Worker:
-    """Build a worker for the incident workflow and its activities."""
+    """Build a worker for the incident workflow and its activities; refuse an invalid policy."""
+    load_policy(settings.policy_file)
     create_schema(engine_for(settings.database_url))
     settings.outputs_dir.mkdir(parents=True, exist_ok=True)
     return Worker(
@@ -47,6 +49,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         asyncio.run(run_worker(load_settings()))
+    except InvalidPolicy as error:
+        logging.getLogger(__name__).error("the worker does not start: %s", error)
+        raise SystemExit(1) from None
     except KeyboardInterrupt:
         pass
 

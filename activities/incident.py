@@ -6,17 +6,22 @@ from pathlib import Path
 
 from temporalio import activity
 
-from irp import inventory, matching, trackers
+from irp import inventory, matching, notify, trackers
 from irp.decisions import DecisionRejected, score_vector
+from irp.policy import InvalidPolicy, load_policy
 from irp.rendering import render, safe_file_name
 from irp.settings import Settings
 from models.incident import CvssScore
+from models.policy import Policy
 from models.steps import (
     FileTrackersInput,
     FileTrackersResult,
     KeepReportInput,
+    LoadPolicyInput,
     MatchInput,
     MatchResult,
+    NotificationInput,
+    NotificationResult,
     RecordTrackerDecisionInput,
     RenderInput,
     RenderResult,
@@ -34,6 +39,26 @@ class IncidentActivities:
     def __init__(self, settings: Settings) -> None:
         self.database_url = settings.database_url
         self.outputs_dir = settings.outputs_dir
+        self.outbox_dir = settings.outbox_dir
+        self.policy_file = settings.policy_file
+
+    @activity.defn
+    def load_policy(self, step: LoadPolicyInput) -> Policy:
+        """Read the policy in force, so the incident's history records it."""
+        try:
+            policy = load_policy(self.policy_file)
+        except InvalidPolicy as error:
+            raise InvalidStepInput(str(error)) from None
+        activity.logger.info("incident %s runs under policy %s", step.incident_id, policy.version)
+        return policy
+
+    @activity.defn
+    def send_notification(self, step: NotificationInput) -> NotificationResult:
+        """Email a reminder or escalation once per key."""
+        outbox = Path(step.notifications.outbox) if step.notifications.outbox else self.outbox_dir
+        result = notify.send_notification(step, outbox)
+        activity.logger.info("incident %s: %s %s to %d recipients", step.incident_id, step.kind, step.key, len(step.recipients))
+        return result
 
     @activity.defn
     def keep_report(self, step: KeepReportInput) -> None:
@@ -108,6 +133,8 @@ class IncidentActivities:
     def all(self) -> list:
         """Return every activity for the worker."""
         return [
+            self.load_policy,
+            self.send_notification,
             self.keep_report,
             self.match_inventory,
             self.score_cvss,

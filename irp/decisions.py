@@ -18,12 +18,17 @@ from models.decisions import (
     CloseDecision,
     CommentDecision,
     Decision,
+    EmbargoAction,
+    EmbargoDecision,
+    HoldDecision,
+    ResumeDecision,
     TrackerDecision,
     TriageDecision,
 )
 from models.incident import (
     Affect,
     DecisionRecord,
+    HoldPeriod,
     Incident,
     Phase,
     Rejection,
@@ -43,6 +48,9 @@ ALLOWED_PHASES: dict[str, set[Phase]] = {
     "assign": {Phase.triage, Phase.assessment, Phase.closure},
     "comment": {Phase.triage, Phase.assessment, Phase.closure},
     "close": {Phase.triage, Phase.assessment, Phase.closure},
+    "embargo": {Phase.triage, Phase.assessment, Phase.closure},
+    "hold": {Phase.triage, Phase.assessment, Phase.closure},
+    "resume": {Phase.triage, Phase.assessment, Phase.closure},
 }
 
 
@@ -76,7 +84,7 @@ def describe_errors(error: ValidationError) -> str:
     return "; ".join(phrases)
 
 
-def check_decision(incident: Incident, signal: str, decision: Decision) -> None:
+def check_decision(incident: Incident, signal: str, decision: Decision, now: datetime) -> None:
     """Raise `DecisionRejected` unless the decision is allowed now."""
     if incident.phase not in ALLOWED_PHASES[signal]:
         raise DecisionRejected(f"`{signal}` is not accepted in phase {incident.phase.value}")
@@ -90,21 +98,35 @@ def check_decision(incident: Incident, signal: str, decision: Decision) -> None:
             find_tracker(incident, decision.tracker)
         case CloseDecision():
             _check_close(incident)
+        case EmbargoDecision():
+            _check_embargo(incident, decision, now)
+        case HoldDecision():
+            if on_hold(incident):
+                raise DecisionRejected(f"the clocks are already on hold since {incident.holds[-1].start.isoformat()}")
+        case ResumeDecision():
+            if not on_hold(incident):
+                raise DecisionRejected("the clocks are not on hold")
 
 
 def apply_decision(incident: Incident, signal: str, decision: Decision, now: datetime) -> DecisionRecord:
     """Change the incident by an allowed decision and return its log record."""
     match decision:
         case TriageDecision():
-            _apply_triage(incident, decision)
+            _apply_triage(incident, decision, now)
         case AssessDecision():
             _apply_assess(incident, decision)
         case TrackerDecision():
-            _apply_tracker_decision(incident, decision)
+            _apply_tracker_decision(incident, decision, now)
         case AssignDecision():
             incident.owner = decision.owner
         case CloseDecision():
             incident.resolution = decision.resolution
+        case EmbargoDecision():
+            _apply_embargo(incident, decision, now)
+        case HoldDecision():
+            incident.holds.append(HoldPeriod(start=now, by=decision.by, reason=decision.reason))
+        case ResumeDecision():
+            incident.holds[-1].end = now
 
     details = decision.model_dump(mode="json", exclude={"by", "reason"}, exclude_defaults=True)
     record = DecisionRecord(signal=signal, by=decision.by, reason=decision.reason, at=now, details=details)
@@ -116,7 +138,7 @@ def take_decision(incident: Incident, signal: str, payload: Any, now: datetime) 
     """Apply a raw decision, or record and return its rejection."""
     try:
         decision = parse_decision(signal, payload)
-        check_decision(incident, signal, decision)
+        check_decision(incident, signal, decision, now)
     except DecisionRejected as rejected:
         return reject(incident, signal, payload, rejected.reason, now)
     return apply_decision(incident, signal, decision, now)
@@ -207,7 +229,7 @@ def _check_triage(incident: Incident, decision: TriageDecision) -> None:
             )
 
 
-def _apply_triage(incident: Incident, decision: TriageDecision) -> None:
+def _apply_triage(incident: Incident, decision: TriageDecision, now: datetime) -> None:
     for affect in select_streams(incident, decision.products):
         affect.status = AffectStatus.affected
         affect.reason = f"marked affected by {decision.by}: {decision.reason}"
@@ -216,6 +238,7 @@ def _apply_triage(incident: Incident, decision: TriageDecision) -> None:
     if incident.phase == Phase.triage:
         incident.triage = decision.decision
         incident.duplicate_of = decision.duplicate_of
+        incident.triaged_at = None if decision.decision == TriageOutcome.needs_info else now
     if decision.decision in DISMISSALS:
         incident.resolution = decision.decision.value
 
@@ -243,9 +266,10 @@ def _apply_assess(incident: Incident, decision: AssessDecision) -> None:
     incident.product_impacts.update(decision.product_impacts)
 
 
-def _apply_tracker_decision(incident: Incident, decision: TrackerDecision) -> None:
+def _apply_tracker_decision(incident: Incident, decision: TrackerDecision, now: datetime) -> None:
     tracker = find_tracker(incident, decision.tracker)
     tracker.decision = decision.decision
+    tracker.resolved_at = now if tracker.resolved else None
     tracker.target_date = decision.target_date
     tracker.fixed_in = decision.fixed_in
     tracker.justification = decision.justification
@@ -259,3 +283,45 @@ def _check_close(incident: Incident) -> None:
     earlier = checklist.open_items(incident, Phase.triage) + checklist.open_items(incident, Phase.assessment)
     if earlier or unresolved:
         raise DecisionRejected("the checklist does not allow closing yet; open items: " + ", ".join(earlier + unresolved))
+
+
+def on_hold(incident: Incident) -> bool:
+    """Tell whether the deadline clocks stand still."""
+    return bool(incident.holds) and incident.holds[-1].end is None
+
+
+def _check_embargo(incident: Incident, decision: EmbargoDecision, now: datetime) -> None:
+    embargo = incident.embargo
+    if decision.action == EmbargoAction.set and embargo.embargoed:
+        raise DecisionRejected("the incident is already under embargo; use `move` to change the public date")
+    if decision.action == EmbargoAction.set and embargo.lifted_at is not None:
+        raise DecisionRejected(f"the embargo was lifted at {embargo.lifted_at.isoformat()} and cannot be set again")
+    if decision.action != EmbargoAction.set and not embargo.embargoed:
+        raise DecisionRejected(f"`{decision.action.value}` needs an embargo in force, and there is none")
+    if decision.public_date is not None and decision.public_date <= now:
+        raise DecisionRejected(
+            f"`public_date` {decision.public_date.isoformat()} is not in the future; use `lift_now` to lift at once"
+        )
+
+
+def _apply_embargo(incident: Incident, decision: EmbargoDecision, now: datetime) -> None:
+    embargo = incident.embargo
+    if decision.action in (EmbargoAction.set, EmbargoAction.move):
+        embargo.embargoed = True
+        embargo.public_date = decision.public_date
+        embargo.readiness_checked = False
+        for tracker in incident.trackers:
+            tracker.public = False
+        return
+    because = "leaked" if decision.action == EmbargoAction.leaked else f"lifted early by {decision.by}"
+    lift_embargo(incident, now, because)
+
+
+def lift_embargo(incident: Incident, now: datetime, because: str) -> None:
+    """Lift the embargo: the incident and its trackers become public."""
+    embargo = incident.embargo
+    embargo.embargoed = False
+    embargo.lifted_at = now
+    embargo.lifted_because = because
+    for tracker in incident.trackers:
+        tracker.public = True

@@ -22,6 +22,7 @@ class Settings:
     temporal_namespace: str
     ui_port: int
     task_queue: str
+    policy_file: Path | None = None
 
     @property
     def rejected_log(self) -> Path:
@@ -32,6 +33,11 @@ class Settings:
     def outputs_dir(self) -> Path:
         """Folder of rendered advisories and other outputs."""
         return self.home / "outputs"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """Folder of .eml files when no SMTP server is configured."""
+        return self.home / "outbox"
 
     @property
     def temporal_db(self) -> Path:
@@ -50,4 +56,5 @@ def load_settings() -> Settings:
         temporal_namespace=os.environ.get("TEMPORAL_NAMESPACE", DEFAULT_NAMESPACE),
         ui_port=int(os.environ.get("IRP_UI_PORT", DEFAULT_UI_PORT)),
         task_queue=os.environ.get("IRP_TASK_QUEUE", TASK_QUEUE),
+        policy_file=Path(os.environ["IRP_POLICY"]).expanduser() if os.environ.get("IRP_POLICY") else None,
     )

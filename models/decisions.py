@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -105,6 +106,41 @@ class CloseDecision(Decision):
     resolution: str = Field(min_length=1, max_length=NAME_MAX)
 
 
+class EmbargoAction(StrEnum):
+    """What an `embargo` decision does."""
+
+    set = "set"
+    move = "move"
+    lift_now = "lift_now"
+    leaked = "leaked"
+
+
+class EmbargoDecision(Decision):
+    """`embargo`: set, move or lift the embargo; `leaked` lifts it at once."""
+
+    action: EmbargoAction
+    public_date: datetime | None = Field(
+        default=None, description="ISO 8601 instant with a time zone, e.g. 2027-01-15T14:00:00+00:00"
+    )
+
+    @model_validator(mode="after")
+    def _date_for_set_and_move(self) -> EmbargoDecision:
+        if self.action in (EmbargoAction.set, EmbargoAction.move):
+            if self.public_date is None:
+                raise ValueError(f"`{self.action.value}` needs `public_date`")
+            if self.public_date.tzinfo is None:
+                raise ValueError("`public_date` needs a time zone, such as 2027-01-15T14:00:00Z")
+        return self
+
+
+class HoldDecision(Decision):
+    """`hold`: stop the deadline clocks, e.g. while waiting on the reporter."""
+
+
+class ResumeDecision(Decision):
+    """`resume`: restart the deadline clocks."""
+
+
 DECISION_MODELS: dict[str, type[Decision]] = {
     "triage": TriageDecision,
     "assess": AssessDecision,
@@ -112,6 +148,9 @@ DECISION_MODELS: dict[str, type[Decision]] = {
     "assign": AssignDecision,
     "comment": CommentDecision,
     "close": CloseDecision,
+    "embargo": EmbargoDecision,
+    "hold": HoldDecision,
+    "resume": ResumeDecision,
 }
 
 

@@ -93,6 +93,7 @@ class Affect(BaseModel):
     decided_by: str = "automatic"
     """`automatic` for inventory matching, else the analyst who set it."""
     owner: str | None = None
+    compliance_priority: bool = False
 
 
 class CvssScore(BaseModel):
@@ -112,10 +113,14 @@ class Tracker(BaseModel):
     stream: str
     component: str | None = None
     owner: str | None = None
+    compliance_priority: bool = False
+    public: bool = True
+    """False while the incident is under embargo."""
     decision: EngineeringDecision | None = None
     target_date: date | None = None
     fixed_in: str | None = None
     justification: str | None = None
+    resolved_at: datetime | None = None
 
     @property
     def resolved(self) -> bool:
@@ -149,6 +154,65 @@ class Rejection(BaseModel):
     by: str | None = None
     payload: str = ""
     """The payload as received, shortened to a few hundred characters."""
+
+
+class DeadlineState(StrEnum):
+    """Where a deadline stands."""
+
+    pending = "pending"
+    met = "met"
+    missed = "missed"
+    on_hold = "on_hold"
+
+
+class Deadline(BaseModel):
+    """A deadline the incident keeps with a durable timer."""
+
+    name: str
+    """`triage`, or `fix <tracker id>`."""
+    started_at: datetime
+    due: datetime
+    reminder_at: datetime
+    planned_due: datetime | None = None
+    """The due instant before time on hold was added."""
+    state: DeadlineState = DeadlineState.pending
+    reminded: bool = False
+    escalation_level: int = 0
+    """The highest ladder level notified; 0 before any escalation."""
+    last_escalated_at: datetime | None = None
+    met_at: datetime | None = None
+    policy: str = ""
+    """The policy rule that set the due date, e.g. `standard Important: 60 days`."""
+
+
+class Escalation(BaseModel):
+    """A notification sent because a deadline or an embargo needed attention."""
+
+    deadline: str
+    level: int
+    """0 for a reminder, else the ladder level."""
+    name: str
+    at: datetime
+    recipients: list[str]
+
+
+class HoldPeriod(BaseModel):
+    """A span of time during which the deadline clocks stood still."""
+
+    start: datetime
+    end: datetime | None = None
+    by: str
+    reason: str
+
+
+class EmbargoState(BaseModel):
+    """The incident's embargo and its public date."""
+
+    embargoed: bool = False
+    public_date: datetime | None = None
+    lifted_at: datetime | None = None
+    lifted_because: str | None = None
+    readiness_checked: bool = False
 
 
 class ChecklistItem(BaseModel):
@@ -185,7 +249,14 @@ class Incident(BaseModel):
     mitigation: str | None = None
     product_impacts: dict[str, ProductImpact] = Field(default_factory=dict)
     owner: str | None = None
-    embargoed: bool = False
+    opened_at: datetime | None = None
+    """Workflow time when the first report was recorded; the triage clock starts here."""
+    triaged_at: datetime | None = None
+    policy_version: str | None = None
+    embargo: EmbargoState = Field(default_factory=EmbargoState)
+    deadlines: list[Deadline] = Field(default_factory=list)
+    escalations: list[Escalation] = Field(default_factory=list)
+    holds: list[HoldPeriod] = Field(default_factory=list)
     trackers: list[Tracker] = Field(default_factory=list)
     decisions: list[DecisionRecord] = Field(default_factory=list)
     rejections: list[Rejection] = Field(default_factory=list)

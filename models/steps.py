@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from models.incident import Affect, IncidentStatus, IntakeSource, Tracker
+from models.policy import Notifications
 from models.records import Report
 
 
@@ -62,3 +63,32 @@ class RenderResult(BaseModel):
     """Paths of the rendered files."""
 
     paths: list[str]
+
+
+class LoadPolicyInput(BaseModel):
+    """Request for the policy in force."""
+
+    incident_id: str
+
+
+class NotificationInput(BaseModel):
+    """An email about an incident, keyed so a retry never sends it twice."""
+
+    key: str
+    """Unique per incident, deadline and ladder level."""
+    incident_id: str
+    kind: str
+    """`reminder`, `escalation`, `embargo` or `readiness`."""
+    subject: str
+    recipients: list[str]
+    lines: list[str]
+    """Body text, one paragraph each; no embargoed details."""
+    notifications: Notifications
+
+
+class NotificationResult(BaseModel):
+    """Where the email went."""
+
+    delivered_to: str
+    """The .eml path in the outbox, or `smtp://host:port`."""
+    already_sent: bool = False

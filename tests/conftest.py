@@ -30,9 +30,8 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
-@pytest.fixture(scope="session")
-async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
-    """Start one time-skipping test server for the session, with irp's search attributes."""
+async def start_time_skipping_env() -> WorkflowEnvironment:
+    """Start a time-skipping test server with irp's search attributes registered."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(BIN / "temporal-test-server"),
@@ -43,6 +42,25 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(namespace=env.client.namespace, search_attributes=indexed)
     )
+    return env
+
+
+@pytest.fixture(scope="session")
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Start one time-skipping test server for the session."""
+    env = await start_time_skipping_env()
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def clock_env() -> AsyncIterator[WorkflowEnvironment]:
+    """Start a time-skipping server for one module that skips time.
+
+    The test server stops its clock while any activity anywhere on it is outstanding,
+    so tests that sleep through timers get a server no other module has touched.
+    """
+    env = await start_time_skipping_env()
     yield env
     await env.shutdown()
 

@@ -78,7 +78,7 @@ def test_check_decision_rejects(phase: Phase, signal: str, payload: dict, expect
     incident = matched_incident(phase)
     incident.triage = TriageOutcome.affected if phase != Phase.triage else None
     with pytest.raises(DecisionRejected) as rejected:
-        check_decision(incident, signal, parse_decision(signal, payload))
+        check_decision(incident, signal, parse_decision(signal, payload), NOW)
     assert expected in rejected.value.reason
 
 

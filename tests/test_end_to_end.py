@@ -33,6 +33,7 @@ class Stack:
             "TEMPORAL_ADDRESS": self.address,
             "IRP_UI_PORT": str(free_port()),
             "IRP_TASK_QUEUE": "irp-end-to-end",
+            "IRP_CODEC_PORT": str(free_port()),
         }
         self.process: subprocess.Popen | None = None
         self.log = home / "irp-up.log"
@@ -170,3 +171,37 @@ def test_second_up_resumes_incidents(stack: Stack):
     commented = stack.irp("decide", open_ids[0], "comment", "--by", "alice", "--text", "still here")
     assert commented.returncode == 0, commented.stderr
     assert stack.stop() == 0
+
+
+def test_history_readable_only_through_codec(stack: Stack, tmp_path: Path):
+    incident_id = "CVE-2026-30002"
+    title = "Heap overflow in sprocket"
+    record = write_json(tmp_path / "record.json", cve_record(incident_id, package="sprocket"))
+    intake = stack.irp("intake", str(record))
+    assert intake.returncode == 0, intake.stderr
+
+    endpoint = f"http://127.0.0.1:{stack.env['IRP_CODEC_PORT']}"
+    token_file = stack.home / "codec-token"
+    assert f"Codec:       {endpoint} (bearer token in {token_file})" in stack.log.read_text()
+    token = token_file.read_text().strip()
+    decoded = stack.temporal(
+        "workflow", "show", "--detailed", "--workflow-id", incident_id,
+        "--codec-endpoint", endpoint, "--codec-auth", f"Bearer {token}",
+    )
+    assert decoded.returncode == 0, decoded.stderr
+    assert title in decoded.stdout
+
+    encrypted = stack.temporal("workflow", "show", "--detailed", "--workflow-id", incident_id)
+    assert encrypted.returncode == 0, encrypted.stderr
+    assert "WorkflowExecutionSignaled" in encrypted.stdout
+    assert title not in encrypted.stdout
+
+    refused = stack.temporal(
+        "workflow", "show", "--detailed", "--workflow-id", incident_id,
+        "--codec-endpoint", endpoint, "--codec-auth", "Bearer wrong-token-0123456789",
+    )
+    assert title not in refused.stdout
+
+    assert stack.stop() == 0
+    for database_file in stack.home.glob("temporal.db*"):
+        assert title.encode() not in database_file.read_bytes(), f"{database_file.name} holds the title in plaintext"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from irp.intake import deliver, read_source
@@ -32,12 +33,29 @@ def two_streams(settings: Settings, tmp_path: Path) -> Settings:
     return settings
 
 
+STARTED: list[WorkflowHandle] = []
+
+
+@pytest.fixture(autouse=True)
+async def terminate_leftovers():
+    """Terminate incidents a failed or skipped test left running, so time skipping is not blocked."""
+    yield
+    while STARTED:
+        handle = STARTED.pop()
+        try:
+            await handle.terminate("test ended")
+        except RPCError:
+            pass
+
+
 async def start_incident(client: Client, settings: Settings, tmp_path: Path, record: dict) -> WorkflowHandle:
     """Write a record to a file and take it in as `irp intake` does."""
     path = write_json(tmp_path / f"{record['cveMetadata']['cveId']}.json", record)
     source = read_source(path, datetime.now(UTC))
     await deliver(client, settings, source)
-    return client.get_workflow_handle(source.report.id, result_type=IncidentStatus)
+    handle = client.get_workflow_handle(source.report.id, result_type=IncidentStatus)
+    STARTED.append(handle)
+    return handle
 
 
 async def wait_for(handle: WorkflowHandle, predicate: Callable[[IncidentStatus], bool]) -> IncidentStatus:
@@ -166,6 +184,7 @@ async def test_same_flaw_twice_is_one_incident(time_skipping_env: WorkflowEnviro
         for path in (first, first, second):
             await deliver(client, two_streams, read_source(path, datetime.now(UTC)))
         handle = client.get_workflow_handle("CVE-2026-10005", result_type=IncidentStatus)
+        STARTED.append(handle)
         status = await wait_for(handle, lambda s: len(s.sources) == 2)
 
         assert [s.file for s in status.sources] == ["first.json", "second.json"]

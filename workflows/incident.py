@@ -13,7 +13,8 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
-    from irp import checklist
+    from irp import checklist, deadlines
+    from irp.clock import embargo_too_long, fire_event
     from irp.decisions import (
         check_decision,
         describe_errors,
@@ -22,7 +23,8 @@ with workflow.unsafe.imports_passed_through():
         take_decision,
     )
     from irp.details import current_details
-    from models.decisions import DecisionRequest
+    from irp.reports import merge_reports
+    from models.decisions import DecisionRequest, EmbargoAction
     from models.incident import (
         Affect,
         CvssScore,
@@ -32,17 +34,22 @@ with workflow.unsafe.imports_passed_through():
         IncidentStatus,
         IntakeSource,
         Phase,
+        Rejection,
         SourceRef,
         Tracker,
         TriageOutcome,
     )
+    from models.policy import Policy
     from models.records import AffectStatus, RecordState
     from models.steps import (
         FileTrackersInput,
         FileTrackersResult,
         KeepReportInput,
+        LoadPolicyInput,
         MatchInput,
         MatchResult,
+        NotificationInput,
+        NotificationResult,
         RecordTrackerDecisionInput,
         RenderInput,
         RenderResult,
@@ -74,6 +81,10 @@ DECISION_DESCRIPTIONS = {
     "assign": "Assign the incident: {by, reason, owner}",
     "comment": "Add a note to the decision log: {by, text}",
     "close": "Close with a resolution once the checklist allows it: {by, reason, resolution}",
+    "embargo": "Embargo: {by, reason, action: set|move|lift_now|leaked, public_date: ISO 8601 instant with a "
+    "time zone (set, move)}",
+    "hold": "Stop the deadline clocks, e.g. while waiting on the reporter: {by, reason}",
+    "resume": "Restart the deadline clocks: {by, reason}",
 }
 
 
@@ -87,6 +98,10 @@ class IncidentWorkflow:
         self.pending_sources: list[IntakeSource] = []
         self.seen_digests: set[str] = set()
         self.recorded_tracker_decisions: dict[str, str] = {}
+        self.policy: Policy | None = None
+        self.outbox: list[NotificationInput] = []
+        self.clock_version = 0
+        self.next_clock_event: deadlines.ClockEvent | None = None
 
     @workflow.run
     async def run(self, start: IncidentInput) -> IncidentStatus:
@@ -104,10 +119,19 @@ class IncidentWorkflow:
         """Record the first report and match it against the inventory."""
         self._enter(Phase.triage)
         await workflow.wait_condition(lambda: bool(self.pending_sources))
+        self.policy = await workflow.execute_activity(
+            "load_policy",
+            LoadPolicyInput(incident_id=self.incident.id),
+            result_type=Policy,
+            summary="load the policy in force",
+            **STEP_OPTIONS["database"],
+        )
+        self.incident.policy_version = self.policy.version
+        self.incident.opened_at = workflow.now()
         await self._settle()
 
         if self.incident.record_state == RecordState.rejected:
-            self.incident.resolution = "rejected"
+            self.incident.resolution = "withdrawn" if self.incident.report.withdrawn_at else "rejected"
 
     async def _triage(self) -> None:
         """Wait for the triage decision; dismissals end the incident."""
@@ -121,9 +145,9 @@ class IncidentWorkflow:
         await self._wait_until(lambda: checklist.phase_complete(self.incident, Phase.assessment))
 
     async def _closure(self) -> None:
-        """Wait for every tracker to be resolved, then render the advisory."""
+        """Wait for every tracker to be resolved and the embargo lifted, then render the advisory."""
         self._enter(Phase.closure)
-        await self._wait_until(lambda: self._trackers_resolved() or not self._assessment_complete())
+        await self._wait_until(lambda: self._ready_to_publish() or not self._assessment_complete())
         if not self._assessment_complete():
             return
 
@@ -149,16 +173,28 @@ class IncidentWorkflow:
     # Steps that the incident's facts call for
 
     async def _wait_until(self, done: Callable[[], bool]) -> None:
-        """Run pending steps and wait for decisions until `done` holds."""
+        """Run pending steps and wait for decisions or the next clock event until `done` holds."""
         while True:
             await self._settle()
             if done():
                 return
-            await workflow.wait_condition(lambda: done() or self._work_pending())
+            version = self.clock_version
+            event = self.next_clock_event
+            timeout = max(event.at - workflow.now(), timedelta(0)) if event else None
+            try:
+                await workflow.wait_condition(
+                    lambda: done() or self._work_pending() or self.clock_version != version,
+                    timeout=timeout,
+                    timeout_summary=event.summary if event else None,
+                )
+            except TimeoutError:
+                pass
 
     def _work_pending(self) -> bool:
         return bool(
             self.pending_sources
+            or self.outbox
+            or self._due_clock_events()
             or self._unscored_vector()
             or self._untracked_streams()
             or self._unrecorded_trackers()
@@ -169,6 +205,10 @@ class IncidentWorkflow:
         while self._work_pending():
             if self.pending_sources:
                 await self._record_source(self.pending_sources.pop(0))
+            elif events := self._due_clock_events():
+                self.outbox += fire_event(events[0], self.incident, self.policy, workflow.now())
+            elif self.outbox:
+                await self._send(self.outbox.pop(0))
             elif vector := self._unscored_vector():
                 await self._score(vector)
             elif affects := self._untracked_streams():
@@ -185,15 +225,17 @@ class IncidentWorkflow:
             summary=f"keep report {source.digest[:12]}",
             **STEP_OPTIONS["database"],
         )
-        report = source.report
         self.incident.sources.append(
-            SourceRef(file=source.file, format=report.format, digest=source.digest, received_at=source.received_at)
+            SourceRef(
+                file=source.file, format=source.report.format, digest=source.digest, received_at=source.received_at
+            )
         )
+        report = merge_reports(self.incident.report, source.report, self.incident.id)
         self.incident.report = report
         self.incident.record_state = report.state
-        self.incident.title = report.title or self.incident.title
-        self.incident.description = report.description or self.incident.description
-        self.incident.aliases = _merge(self.incident.aliases, report.aliases)
+        self.incident.title = report.title
+        self.incident.description = report.description
+        self.incident.aliases = report.aliases
 
         result = await workflow.execute_activity(
             "match_inventory",
@@ -243,6 +285,21 @@ class IncidentWorkflow:
             )
             self.recorded_tracker_decisions[tracker.id] = _decision_key(tracker)
 
+    def _due_clock_events(self) -> list[deadlines.ClockEvent]:
+        if self.policy is None:
+            return []
+        now = workflow.now()
+        return [event for event in deadlines.due_events(self.incident, self.policy) if event.at <= now]
+
+    async def _send(self, notification: NotificationInput) -> None:
+        await workflow.execute_activity(
+            "send_notification",
+            notification,
+            result_type=NotificationResult,
+            summary=f"email {notification.kind}: {notification.subject[:80]}",
+            **STEP_OPTIONS["database"],
+        )
+
     def _unscored_vector(self) -> str | None:
         if self.incident.cvss_vector and not checklist.cvss_scored(self.incident):
             return self.incident.cvss_vector
@@ -269,6 +326,9 @@ class IncidentWorkflow:
     def _trackers_resolved(self) -> bool:
         return bool(self.incident.trackers) and all(t.resolved for t in self.incident.trackers)
 
+    def _ready_to_publish(self) -> bool:
+        return self._trackers_resolved() and not self.incident.embargo.embargoed
+
     # What the UI and the CLI see
 
     def _enter(self, phase: Phase) -> None:
@@ -278,18 +338,33 @@ class IncidentWorkflow:
         self._publish()
 
     def _publish(self) -> None:
-        """Refresh the search attributes and the current details."""
+        """Replan the deadlines, then refresh the search attributes and the current details."""
         incident = self.incident
+        self._replan()
+        due = deadlines.next_due(incident) if incident.phase != Phase.closed else None
         updates = [
             attributes.PHASE.value_set(incident.phase.value),
-            attributes.EMBARGOED.value_set(incident.embargoed),
-            attributes.AT_RISK.value_set(False),
+            attributes.EMBARGOED.value_set(incident.embargo.embargoed),
+            attributes.AT_RISK.value_set(incident.phase != Phase.closed and deadlines.at_risk(incident)),
+            attributes.ESCALATION_LEVEL.value_set(deadlines.escalation_level(incident)),
+            attributes.DUE_AT.value_set(due) if due else attributes.DUE_AT.value_unset(),
             attributes.PRODUCTS.value_set(sorted({a.product for a in incident.affects if a.status != AffectStatus.not_affected})),
         ]
         if incident.impact is not None:
             updates.append(attributes.IMPACT.value_set(incident.impact.value))
         workflow.upsert_search_attributes(updates)
-        workflow.set_current_details(current_details(self.status()))
+        workflow.set_current_details(current_details(self.status(), workflow.now()))
+
+    def _replan(self) -> None:
+        """Recompute deadlines; wake the waiting loop when the next clock event moved."""
+        if self.policy is None or self.incident.phase == Phase.closed:
+            self.next_clock_event = None
+            return
+        deadlines.plan_deadlines(self.incident, self.policy, workflow.now())
+        event = deadlines.next_event(self.incident, self.policy)
+        if event != self.next_clock_event:
+            self.next_clock_event = event
+            self.clock_version += 1
 
     @workflow.query(description="Phase, impact, affects, trackers, checklist, pending and rejected decisions")
     def status(self) -> IncidentStatus:
@@ -359,6 +434,21 @@ class IncidentWorkflow:
         """Close the incident with a resolution."""
         self._take("close", payload)
 
+    @workflow.signal(name="embargo", description=DECISION_DESCRIPTIONS["embargo"])
+    def embargo(self, payload: Any = None) -> None:
+        """Set, move or lift the embargo."""
+        self._take("embargo", payload)
+
+    @workflow.signal(name="hold", description=DECISION_DESCRIPTIONS["hold"])
+    def hold(self, payload: Any = None) -> None:
+        """Stop the deadline clocks."""
+        self._take("hold", payload)
+
+    @workflow.signal(name="resume", description=DECISION_DESCRIPTIONS["resume"])
+    def resume(self, payload: Any = None) -> None:
+        """Restart the deadline clocks."""
+        self._take("resume", payload)
+
     @workflow.signal(
         name="rejected_decision",
         description="Records a decision that the `decide` update rejected, so the history keeps it: {signal, input, reason}",
@@ -373,8 +463,7 @@ class IncidentWorkflow:
     @workflow.update(name="decide", description="Take a decision and return the result at once: {signal, input}")
     def decide(self, request: DecisionRequest) -> DecisionRecord:
         """Apply a decision that the validator accepted."""
-        outcome = take_decision(self.incident, request.signal, request.input, workflow.now())
-        self._publish()
+        outcome = self._decide(request.signal, request.input)
         if not isinstance(outcome, DecisionRecord):
             raise ApplicationError(outcome.reason, type="DecisionRejected", non_retryable=True)
         return outcome
@@ -382,11 +471,21 @@ class IncidentWorkflow:
     @decide.validator
     def _validate_decide(self, request: DecisionRequest) -> None:
         decision = parse_decision(request.signal, request.input)
-        check_decision(self.incident, request.signal, decision)
+        check_decision(self.incident, request.signal, decision, workflow.now())
 
     def _take(self, signal: str, payload: Any) -> None:
-        take_decision(self.incident, signal, payload, workflow.now())
+        self._decide(signal, payload)
+
+    def _decide(self, signal: str, payload: Any) -> DecisionRecord | Rejection:
+        """Apply or reject a decision, then follow up on what it changed."""
+        outcome = take_decision(self.incident, signal, payload, workflow.now())
+        if isinstance(outcome, DecisionRecord) and signal == "embargo" and self.policy is not None:
+            action = outcome.details.get("action")
+            moved = action in (EmbargoAction.set.value, EmbargoAction.move.value)
+            if moved and deadlines.exceeds_embargo_maximum(self.incident, self.policy, workflow.now()):
+                self.outbox.append(embargo_too_long(self.incident, self.policy, workflow.now()))
         self._publish()
+        return outcome
 
 
 def _merge(existing: list[str], new: list[str]) -> list[str]:

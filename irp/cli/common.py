@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from irp.client import connect
+from irp.codec import CodecError
 from irp.settings import Settings, load_settings
 
 T = TypeVar("T")
@@ -45,5 +46,7 @@ def run_with_client(work: Callable[[Client, Settings], Awaitable[T]]) -> T:
 
     try:
         return asyncio.run(connected())
+    except CodecError as error:
+        fail(str(error))
     except RPCError as error:
         fail(f"Temporal at {settings.temporal_address} failed the request: {error.message}")

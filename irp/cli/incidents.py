@@ -142,6 +142,21 @@ def _print_status(status: IncidentStatus) -> None:
         checklist.add_row(item.phase.value, item.item, "yes" if item.done else "no", item.detail)
     console.print(checklist)
 
+    embargo = status.embargo
+    if embargo.embargoed:
+        console.print(f"embargoed until {embargo.public_date.isoformat()}", style="yellow", highlight=False)
+    elif embargo.lifted_at:
+        console.print(f"embargo lifted at {embargo.lifted_at.isoformat()} ({embargo.lifted_because})", highlight=False)
+
+    if status.deadlines:
+        deadlines = Table("deadline", "due", "state", "escalation", "rule", title="Deadlines")
+        for deadline in status.deadlines:
+            deadlines.add_row(
+                deadline.name, deadline.due.isoformat(timespec="seconds"), deadline.state.value,
+                str(deadline.escalation_level or "-"), deadline.policy,
+            )
+        console.print(deadlines)
+
     for rejection in status.rejections:
         console.print(f"rejected {rejection.signal}: {rejection.reason}", style="red", markup=False, highlight=False)
     for path in status.outputs:
@@ -164,6 +179,10 @@ def decide(
     owner: Annotated[str | None, typer.Option(help="`owner` field (assign).")] = None,
     text: Annotated[str | None, typer.Option(help="`text` field (comment).")] = None,
     resolution: Annotated[str | None, typer.Option(help="`resolution` field (close).")] = None,
+    action: Annotated[str | None, typer.Option(help="`action` field (embargo): set, move, lift_now, leaked.")] = None,
+    public_date: Annotated[
+        str | None, typer.Option(help="`public_date` field (embargo): ISO 8601 instant with a time zone.")
+    ] = None,
 ) -> None:
     """Take a decision at once; a rejected decision prints why and exits 1."""
     payload = _decision_payload(input_json)
@@ -171,6 +190,7 @@ def decide(
         "by": by, "reason": reason, "decision": decision, "impact": impact, "cvss_vector": cvss,
         "tracker": tracker, "fixed_in": fixed_in, "target_date": target_date,
         "justification": justification, "owner": owner, "text": text, "resolution": resolution,
+        "action": action, "public_date": public_date,
     }
     payload.update({field: value for field, value in flags.items() if value is not None})
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import subprocess
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -14,9 +15,21 @@ import typer
 import worker as worker_entry
 from irp import stack
 from irp.cli.common import console, fail
+from irp.codec import CodecError, build_codec, codec_enabled
+from irp.codec_server import (
+    TOKEN_VARIABLE,
+    CodecServer,
+    CodecServerError,
+    codec_port,
+    load_token,
+    token_location,
+    ui_endpoint,
+    ui_origins,
+)
 from irp.db import create_schema, engine_for
 from irp.intake import expand_paths, intake_file
 from irp.inventory import InvalidInventory, list_streams, load_sbom
+from irp.policy import InvalidPolicy, load_policy
 from irp.settings import Settings, load_settings
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
@@ -32,8 +45,9 @@ def up(
     _configure_logging()
     settings = load_settings()
     try:
+        load_policy(settings.policy_file)
         asyncio.run(_run_stack(settings, demo))
-    except stack.StackError as error:
+    except (stack.StackError, InvalidPolicy) as error:
         fail(str(error))
 
 
@@ -42,10 +56,13 @@ def server() -> None:
     settings = load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     try:
-        command = stack.dev_server_command(settings)
-    except stack.StackError as error:
+        codec_endpoint = _ui_codec_endpoint(settings)
+        command = stack.dev_server_command(settings, codec_endpoint)
+    except (stack.StackError, CodecError, CodecServerError) as error:
         fail(str(error))
     console.print(f"Temporal UI: http://127.0.0.1:{settings.ui_port}", markup=False, highlight=False)
+    if codec_endpoint is not None:
+        console.print(f"Codec:       the UI decodes through `irp codec-server` on port {codec_port()}", markup=False, highlight=False)
     try:
         raise typer.Exit(subprocess.call(command))
     except KeyboardInterrupt:
@@ -63,24 +80,59 @@ async def _run_stack(settings: Settings, demo: bool) -> None:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
 
-    server_process = stack.start_dev_server(settings)
+    with _codec_server(settings) as codec_server:
+        server_process = stack.start_dev_server(settings, codec_server and codec_server.ui_endpoint)
+        try:
+            client = await stack.wait_for_server(settings, server_process)
+            running_worker = worker_entry.build_worker(client, settings)
+            worker_task = asyncio.create_task(running_worker.run())
+            if demo:
+                await _load_demo(client, settings)
+
+            console.print(f"Temporal UI: http://127.0.0.1:{settings.ui_port}", markup=False, highlight=False)
+            _print_codec(settings, codec_server)
+            console.print(f"Temporal:    {settings.temporal_address} (namespace {settings.temporal_namespace})", markup=False, highlight=False)
+            console.print(f"State:       {settings.home}", markup=False, highlight=False)
+            console.print("Press Ctrl-C to stop.")
+
+            await _wait_for_stop(stop, worker_task, server_process)
+            console.print("stopping the worker, the Temporal dev server and the codec server")
+            await running_worker.shutdown()
+        finally:
+            stack.stop_dev_server(server_process)
+
+
+def _codec_server(settings: Settings) -> AbstractContextManager[CodecServer | None]:
+    """Build the codec server for the UI and the CLIs, or an empty context when IRP_CODEC=off."""
     try:
-        client = await stack.wait_for_server(settings, server_process)
-        running_worker = worker_entry.build_worker(client, settings)
-        worker_task = asyncio.create_task(running_worker.run())
-        if demo:
-            await _load_demo(client, settings)
+        if not codec_enabled():
+            return nullcontext()
+        return CodecServer(build_codec(settings), load_token(settings), ui_origins(settings), codec_port())
+    except (CodecError, CodecServerError) as error:
+        raise stack.StackError(str(error)) from None
 
-        console.print(f"Temporal UI: http://127.0.0.1:{settings.ui_port}", markup=False, highlight=False)
-        console.print(f"Temporal:    {settings.temporal_address} (namespace {settings.temporal_namespace})", markup=False, highlight=False)
-        console.print(f"State:       {settings.home}", markup=False, highlight=False)
-        console.print("Press Ctrl-C to stop.")
 
-        await _wait_for_stop(stop, worker_task, server_process)
-        console.print("stopping the worker and the Temporal dev server")
-        await running_worker.shutdown()
-    finally:
-        stack.stop_dev_server(server_process)
+def _ui_codec_endpoint(settings: Settings) -> str | None:
+    """Return the codec endpoint that `irp codec-server` serves for the UI, or None when IRP_CODEC=off."""
+    if not codec_enabled():
+        return None
+    return ui_endpoint(codec_port(), load_token(settings))
+
+
+def _print_codec(settings: Settings, codec_server: CodecServer | None) -> None:
+    """Print where the codec server listens and how the `temporal` CLI reads encrypted payloads."""
+    if codec_server is None:
+        console.print("Codec:       off (IRP_CODEC=off), payloads are stored in plaintext", markup=False, highlight=False)
+        return
+    location = token_location(settings)
+    token = f"${location}" if location == TOKEN_VARIABLE else f"$(cat {location})"
+    console.print(f"Codec:       {codec_server.endpoint} (bearer token in {location})", markup=False, highlight=False, soft_wrap=True)
+    console.print(
+        f'             temporal workflow show --detailed --workflow-id ID --codec-endpoint {codec_server.endpoint} --codec-auth "Bearer {token}"',
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 async def _wait_for_stop(stop: asyncio.Event, worker_task: asyncio.Task, server_process: subprocess.Popen) -> None:
