@@ -10,6 +10,7 @@ from irp import inventory, matching, notify, trackers
 from irp.decisions import DecisionRejected, score_vector
 from irp.policy import InvalidPolicy, load_policy
 from irp.rendering import render, safe_file_name
+from irp.sealing import seal
 from irp.settings import Settings
 from models.incident import CvssScore
 from models.policy import Policy
@@ -22,6 +23,7 @@ from models.steps import (
     MatchResult,
     NotificationInput,
     NotificationResult,
+    PublishTrackersInput,
     RecordTrackerDecisionInput,
     RenderInput,
     RenderResult,
@@ -37,6 +39,7 @@ class IncidentActivities:
     """The incident's steps, bound to one database and output folder."""
 
     def __init__(self, settings: Settings) -> None:
+        self.settings = settings
         self.database_url = settings.database_url
         self.outputs_dir = settings.outputs_dir
         self.outbox_dir = settings.outbox_dir
@@ -71,7 +74,7 @@ class IncidentActivities:
             file=source.file,
             format=source.report.format,
             received_at=source.received_at,
-            raw=source.raw,
+            raw=seal(self.settings, source.raw),
         )
 
     @activity.defn
@@ -92,19 +95,31 @@ class IncidentActivities:
 
     @activity.defn
     def file_trackers(self, step: FileTrackersInput) -> FileTrackersResult:
-        """File one tracker per affected stream; a retry returns the same trackers."""
-        filed = [
-            trackers.file_tracker(
+        """File one tracker per affected stream; a retry returns the same trackers.
+
+        Trackers of an embargoed incident are private, and their component is stored sealed.
+        """
+        filed = []
+        for affect in step.affects:
+            component = seal(self.settings, affect.component) if step.private and affect.component else affect.component
+            tracker = trackers.file_tracker(
                 self.database_url,
                 incident_id=step.incident_id,
                 product=affect.product,
                 stream=affect.stream,
-                component=affect.component,
+                component=component,
                 owner=affect.owner,
+                public=not step.private,
             )
-            for affect in step.affects
-        ]
+            filed.append(tracker.model_copy(update={"component": affect.component}))
         return FileTrackersResult(trackers=filed)
+
+    @activity.defn
+    def publish_trackers(self, step: PublishTrackersInput) -> None:
+        """Make an incident's trackers public once its embargo is lifted."""
+        components = {tracker.id: tracker.component for tracker in step.trackers}
+        changed = trackers.publish_trackers(self.database_url, step.incident_id, components)
+        activity.logger.info("incident %s: %d tracker(s) made public", step.incident_id, changed)
 
     @activity.defn
     def record_tracker_decision(self, step: RecordTrackerDecisionInput) -> None:
@@ -130,6 +145,16 @@ class IncidentActivities:
         _write_atomically(path, text)
         return RenderResult(paths=[str(path)])
 
+    @activity.defn
+    def render_review(self, step: RenderInput) -> RenderResult:
+        """Render a Major Incident's post-incident review: timeline, decisions, deadlines."""
+        incident = step.incident
+        folder = self.outputs_dir / safe_file_name(incident.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "post-incident-review.md"
+        _write_atomically(path, render("post_incident_review.md.j2", {"incident": incident}))
+        return RenderResult(paths=[str(path)])
+
     def all(self) -> list:
         """Return every activity for the worker."""
         return [
@@ -139,8 +164,10 @@ class IncidentActivities:
             self.match_inventory,
             self.score_cvss,
             self.file_trackers,
+            self.publish_trackers,
             self.record_tracker_decision,
             self.render_advisory,
+            self.render_review,
         ]
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from models.incident import ChecklistItem, Incident, Phase, TriageOutcome
+from models.incident import ChecklistItem, Incident, MajorIncidentState, Phase, TriageOutcome
 from models.records import AffectStatus
 
 ADVISORY_OUTPUT = "advisory"
+STATEMENT_ROLES = ("legal", "communications")
 
 
 def checklist(incident: Incident) -> list[ChecklistItem]:
@@ -20,12 +21,17 @@ def checklist(incident: Incident) -> list[ChecklistItem]:
 def triage_items(incident: Incident) -> list[ChecklistItem]:
     """Return the triage checklist: intake, identifiers, matching, decision."""
     decided = incident.triage is not None and incident.triage != TriageOutcome.needs_info
-    return [
+    items = [
         _item(Phase.triage, "intake recorded", bool(incident.sources), _sources_detail(incident)),
         _item(Phase.triage, "identifiers resolved", bool(incident.id), incident.id),
         _item(Phase.triage, "affected components matched", incident.matched, _match_detail(incident)),
-        _item(Phase.triage, "triage decision made", decided, incident.triage or "waiting"),
+        _item(Phase.triage, "triage decision made", decided, _triage_detail(incident)),
     ]
+    pending = incident.pending_dismissal
+    if pending is not None:
+        detail = f"{pending.decision.value} by {pending.by} waits for approve_dismissal by another analyst"
+        items.append(_item(Phase.triage, "dismissal approved by a second analyst", False, detail))
+    return items
 
 
 def assessment_items(incident: Incident) -> list[ChecklistItem]:
@@ -34,7 +40,7 @@ def assessment_items(incident: Incident) -> list[ChecklistItem]:
     tracked = {(t.product, t.stream) for t in incident.trackers}
     untracked = [f"{p}/{s}" for p, s in affected if (p, s) not in tracked]
     undecided = [t.id for t in incident.trackers if t.decision is None]
-    return [
+    items = [
         _item(Phase.assessment, "impact set", incident.impact is not None, incident.impact or "missing"),
         _item(Phase.assessment, "CVSS vector scored", cvss_scored(incident), _cvss_detail(incident)),
         _item(
@@ -50,22 +56,52 @@ def assessment_items(incident: Incident) -> list[ChecklistItem]:
             "waiting: " + ", ".join(undecided) if undecided else "all decided",
         ),
     ]
+    if incident.major_incident == MajorIncidentState.requested:
+        items.append(_item(Phase.assessment, "Major Incident request decided", False, "waiting for the PSIRT lead"))
+    if incident.major_incident == MajorIncidentState.approved:
+        items += major_incident_items(incident)
+    return items
+
+
+def major_incident_items(incident: Incident) -> list[ChecklistItem]:
+    """Return what an approved Major Incident adds: statement, mitigation and their sign-offs."""
+    items = [
+        _item(Phase.assessment, "statement set", bool(incident.statement), "set" if incident.statement else "missing"),
+        _item(Phase.assessment, "mitigation set", bool(incident.mitigation), "set" if incident.mitigation else "missing"),
+    ]
+    for role in STATEMENT_ROLES:
+        approval = incident.statement_approvals.get(role)
+        done = approval is not None and approval.approved
+        detail = "waiting" if approval is None else f"{'approved' if approval.approved else 'refused'} by {approval.by}"
+        items.append(_item(Phase.assessment, f"{role} approved the statement", done, detail))
+    return items
 
 
 def closure_items(incident: Incident) -> list[ChecklistItem]:
     """Return the closure checklist: trackers resolved, advisory, resolution."""
     unresolved = [t.id for t in incident.trackers if not t.resolved]
     advisory = [path for path in incident.outputs if ADVISORY_OUTPUT in path]
-    return [
+    items = [
         _item(
             Phase.closure,
             "all trackers resolved",
             bool(incident.trackers) and not unresolved,
             "open: " + ", ".join(unresolved) if unresolved else "all resolved",
         ),
+        _item(Phase.closure, "embargo lifted", not incident.embargo.embargoed, _embargo_detail(incident)),
         _item(Phase.closure, "advisory rendered", bool(advisory), advisory[0] if advisory else "missing"),
         _item(Phase.closure, "closed with a resolution", incident.resolution is not None, incident.resolution or ""),
     ]
+    return items
+
+
+def _embargo_detail(incident: Incident) -> str:
+    embargo = incident.embargo
+    if embargo.embargoed:
+        return f"until {embargo.public_date.isoformat()}"
+    if embargo.lifted_at:
+        return f"lifted at {embargo.lifted_at.isoformat()}"
+    return "no embargo"
 
 
 def phase_complete(incident: Incident, phase: Phase) -> bool:
@@ -96,6 +132,12 @@ def _cvss_detail(incident: Incident) -> str:
 
 def _item(phase: Phase, item: str, done: bool, detail: str) -> ChecklistItem:
     return ChecklistItem(phase=phase, item=item, done=done, detail=str(detail))
+
+
+def _triage_detail(incident: Incident) -> str:
+    if incident.triage is not None:
+        return incident.triage.value
+    return "waiting for a second analyst" if incident.pending_dismissal else "waiting"
 
 
 def _sources_detail(incident: Incident) -> str:

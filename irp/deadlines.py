@@ -7,10 +7,12 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from irp.calendar import add_duration, fraction_of
-from models.incident import Deadline, DeadlineState, Impact, Incident, Tracker
+from models.incident import Deadline, DeadlineState, Impact, Incident, MajorIncidentState, Tracker
 from models.policy import Duration, Policy
 
 TRIAGE = "triage"
+APPROVAL_PREFIX = "statement approval "
+STATEMENT_ROLES = ("legal", "communications")
 
 
 class EventKind(StrEnum):
@@ -53,6 +55,8 @@ def plan_deadlines(incident: Incident, policy: Policy, now: datetime) -> None:
     if incident.opened_at is not None:
         planned.append(_triage_deadline(incident, policy))
     planned += [_fix_deadline(incident, policy, tracker) for tracker in incident.trackers if _fix_clock_runs(incident)]
+    if incident.major_incident == MajorIncidentState.approved and incident.major_incident_at is not None:
+        planned += [_approval_deadline(incident, policy, role) for role in STATEMENT_ROLES]
 
     incident.deadlines = []
     for deadline in planned:
@@ -124,6 +128,20 @@ def _triage_deadline(incident: Incident, policy: Policy) -> Deadline:
     )
 
 
+def _approval_deadline(incident: Incident, policy: Policy, role: str) -> Deadline:
+    start = incident.major_incident_at
+    due = add_duration(start, policy.sla.statement_approval, policy.calendar)
+    approval = incident.statement_approvals.get(role)
+    return Deadline(
+        name=f"{APPROVAL_PREFIX}{role}",
+        started_at=start,
+        due=due,
+        reminder_at=fraction_of(start, due, policy.reminder_fraction),
+        met_at=approval.at if approval is not None and approval.approved else None,
+        policy=f"statement_approval: {policy.sla.statement_approval}",
+    )
+
+
 def _fix_clock_runs(incident: Incident) -> bool:
     return incident.impact is not None and incident.opened_at is not None
 
@@ -132,6 +150,8 @@ def _fix_deadline(incident: Incident, policy: Policy, tracker: Tracker) -> Deadl
     start = _fix_clock_start(incident)
     impact = _stream_impact(incident, tracker)
     duration, rule = _time_to_fix(policy, tracker, impact)
+    if incident.major_incident == MajorIncidentState.approved:
+        duration, rule = policy.sla.major_incident, f"major_incident: {policy.sla.major_incident}"
     due = add_duration(start, duration, policy.calendar)
     return Deadline(
         name=f"fix {tracker.id}",
@@ -223,6 +243,10 @@ def exceeds_embargo_maximum(incident: Incident, policy: Policy, now: datetime) -
 
 
 def _owner_addresses(incident: Incident, deadline_name: str, policy: Policy) -> list[str]:
+    if deadline_name.startswith(APPROVAL_PREFIX):
+        role = deadline_name.removeprefix(APPROVAL_PREFIX)
+        people = [person for person, roles in policy.roles.people.items() if role in roles and "@" in person]
+        return people or policy.recipients.get(role) or policy.recipients.get("owner", [])
     owners = [t.owner for t in incident.trackers if deadline_name == f"fix {t.id}" and t.owner]
     if incident.owner:
         owners.append(incident.owner)

@@ -11,8 +11,12 @@ from cvss.exceptions import CVSSError
 from pydantic import ValidationError
 
 from irp import checklist
+from irp.roles import RoleMissing, check_role
 from models.decisions import (
     DECISION_MODELS,
+    ApproveDismissalDecision,
+    ApproveStatementDecision,
+    MajorIncidentDecision,
     AssessDecision,
     AssignDecision,
     CloseDecision,
@@ -30,16 +34,21 @@ from models.incident import (
     DecisionRecord,
     HoldPeriod,
     Incident,
+    MajorIncidentState,
+    PendingDismissal,
+    StatementApproval,
     Phase,
     Rejection,
     Tracker,
     TriageOutcome,
 )
+from models.policy import Policy
 from models.records import AffectStatus
 
 PAYLOAD_EXCERPT = 300
 
 DISMISSALS = {TriageOutcome.not_affected, TriageOutcome.false_positive, TriageOutcome.duplicate}
+SECOND_PERSON_DISMISSALS = {TriageOutcome.not_affected, TriageOutcome.false_positive}
 
 ALLOWED_PHASES: dict[str, set[Phase]] = {
     "triage": {Phase.triage, Phase.assessment, Phase.closure},
@@ -49,6 +58,9 @@ ALLOWED_PHASES: dict[str, set[Phase]] = {
     "comment": {Phase.triage, Phase.assessment, Phase.closure},
     "close": {Phase.triage, Phase.assessment, Phase.closure},
     "embargo": {Phase.triage, Phase.assessment, Phase.closure},
+    "approve_dismissal": {Phase.triage},
+    "major_incident": {Phase.triage, Phase.assessment, Phase.closure},
+    "approve_statement": {Phase.assessment, Phase.closure},
     "hold": {Phase.triage, Phase.assessment, Phase.closure},
     "resume": {Phase.triage, Phase.assessment, Phase.closure},
 }
@@ -84,10 +96,16 @@ def describe_errors(error: ValidationError) -> str:
     return "; ".join(phrases)
 
 
-def check_decision(incident: Incident, signal: str, decision: Decision, now: datetime) -> None:
-    """Raise `DecisionRejected` unless the decision is allowed now."""
+def check_decision(
+    incident: Incident, signal: str, decision: Decision, now: datetime, policy: Policy | None = None
+) -> None:
+    """Raise `DecisionRejected` unless the decision is allowed now and `by` has the role for it."""
     if incident.phase not in ALLOWED_PHASES[signal]:
         raise DecisionRejected(f"`{signal}` is not accepted in phase {incident.phase.value}")
+    try:
+        check_role(policy, incident, signal, decision)
+    except RoleMissing as missing:
+        raise DecisionRejected(str(missing)) from None
 
     match decision:
         case TriageDecision():
@@ -106,6 +124,12 @@ def check_decision(incident: Incident, signal: str, decision: Decision, now: dat
         case ResumeDecision():
             if not on_hold(incident):
                 raise DecisionRejected("the clocks are not on hold")
+        case ApproveDismissalDecision():
+            _check_approve_dismissal(incident, decision)
+        case MajorIncidentDecision():
+            _check_major_incident(incident, decision)
+        case ApproveStatementDecision():
+            _check_approve_statement(incident)
 
 
 def apply_decision(incident: Incident, signal: str, decision: Decision, now: datetime) -> DecisionRecord:
@@ -127,6 +151,14 @@ def apply_decision(incident: Incident, signal: str, decision: Decision, now: dat
             incident.holds.append(HoldPeriod(start=now, by=decision.by, reason=decision.reason))
         case ResumeDecision():
             incident.holds[-1].end = now
+        case ApproveDismissalDecision():
+            _apply_approve_dismissal(incident, decision, now)
+        case MajorIncidentDecision():
+            _apply_major_incident(incident, decision, now)
+        case ApproveStatementDecision():
+            incident.statement_approvals[decision.role] = StatementApproval(
+                role=decision.role, approved=decision.approved, by=decision.by, at=now, comment=decision.comment
+            )
 
     details = decision.model_dump(mode="json", exclude={"by", "reason"}, exclude_defaults=True)
     record = DecisionRecord(signal=signal, by=decision.by, reason=decision.reason, at=now, details=details)
@@ -134,11 +166,13 @@ def apply_decision(incident: Incident, signal: str, decision: Decision, now: dat
     return record
 
 
-def take_decision(incident: Incident, signal: str, payload: Any, now: datetime) -> DecisionRecord | Rejection:
+def take_decision(
+    incident: Incident, signal: str, payload: Any, now: datetime, policy: Policy | None = None
+) -> DecisionRecord | Rejection:
     """Apply a raw decision, or record and return its rejection."""
     try:
         decision = parse_decision(signal, payload)
-        check_decision(incident, signal, decision, now)
+        check_decision(incident, signal, decision, now, policy)
     except DecisionRejected as rejected:
         return reject(incident, signal, payload, rejected.reason, now)
     return apply_decision(incident, signal, decision, now)
@@ -235,12 +269,65 @@ def _apply_triage(incident: Incident, decision: TriageDecision, now: datetime) -
         affect.reason = f"marked affected by {decision.by}: {decision.reason}"
         affect.decided_by = decision.by
 
-    if incident.phase == Phase.triage:
-        incident.triage = decision.decision
-        incident.duplicate_of = decision.duplicate_of
-        incident.triaged_at = None if decision.decision == TriageOutcome.needs_info else now
-    if decision.decision in DISMISSALS:
-        incident.resolution = decision.decision.value
+    if incident.phase != Phase.triage:
+        return
+    incident.pending_dismissal = None
+    if decision.decision in SECOND_PERSON_DISMISSALS and automatic_match_found(incident):
+        incident.pending_dismissal = PendingDismissal(
+            decision=decision.decision, by=decision.by, reason=decision.reason, at=now
+        )
+        return
+    _set_triage(incident, decision.decision, decision.duplicate_of, now)
+
+
+def _set_triage(incident: Incident, outcome: TriageOutcome, duplicate_of: str | None, now: datetime) -> None:
+    incident.triage = outcome
+    incident.duplicate_of = duplicate_of
+    incident.triaged_at = None if outcome == TriageOutcome.needs_info else now
+    if outcome in DISMISSALS:
+        incident.resolution = outcome.value
+
+
+def automatic_match_found(incident: Incident) -> bool:
+    """Tell whether automatic triage found an affected component in some stream."""
+    return any(a.status == AffectStatus.affected and a.decided_by == "automatic" for a in incident.affects)
+
+
+def _check_approve_dismissal(incident: Incident, decision: ApproveDismissalDecision) -> None:
+    pending = incident.pending_dismissal
+    if pending is None:
+        raise DecisionRejected("no dismissal is waiting for approval")
+    if decision.by == pending.by:
+        raise DecisionRejected(f"{decision.by} proposed this dismissal and cannot approve it; a second analyst must")
+
+
+def _apply_approve_dismissal(incident: Incident, decision: ApproveDismissalDecision, now: datetime) -> None:
+    pending = incident.pending_dismissal
+    incident.pending_dismissal = None
+    if decision.approved:
+        _set_triage(incident, pending.decision, pending.duplicate_of, now)
+
+
+def _check_major_incident(incident: Incident, decision: MajorIncidentDecision) -> None:
+    current = incident.major_incident
+    if decision.state == "requested" and current in (MajorIncidentState.requested, MajorIncidentState.approved):
+        raise DecisionRejected(f"a Major Incident is already {current.value}")
+    if decision.state != "requested" and current != MajorIncidentState.requested:
+        raise DecisionRejected(f"`{decision.state}` needs a pending Major Incident request; the state is {current.value}")
+
+
+def _apply_major_incident(incident: Incident, decision: MajorIncidentDecision, now: datetime) -> None:
+    incident.major_incident = MajorIncidentState(decision.state)
+    if decision.state == "approved":
+        incident.major_incident_at = now
+        incident.statement_approvals = {}
+
+
+def _check_approve_statement(incident: Incident) -> None:
+    if incident.major_incident != MajorIncidentState.approved:
+        raise DecisionRejected("statement approvals apply to approved Major Incidents only")
+    if not incident.statement:
+        raise DecisionRejected("there is no statement to approve yet; the assessor sets it with `assess`")
 
 
 def _check_assess(incident: Incident, decision: AssessDecision) -> None:
@@ -259,6 +346,8 @@ def _apply_assess(incident: Incident, decision: AssessDecision) -> None:
         incident.impact = decision.impact
     if decision.cvss_vector:
         incident.cvss_vector = decision.cvss_vector
+    if decision.statement is not None and decision.statement != incident.statement:
+        incident.statement_approvals = {}
     for field in ("cwe", "statement", "mitigation"):
         value = getattr(decision, field)
         if value is not None:

@@ -19,13 +19,14 @@ from irp.settings import Settings
 from irp.sources import MAX_REPORT_BYTES, parse_report
 from irp.sources.cve5 import InvalidReport
 from models.incident import IncidentInput, IntakeSource
-from models.records import Report
+from models.records import RecordState, Report
 from workflows.incident import IncidentWorkflow
 
 REPORT_SUFFIXES = {".json", ".eml"}
 """Suffixes of the files read from a named folder. Each file's format comes from its content."""
 
 CVE_ID = re.compile(r"CVE-\d{4}-\d{4,19}", re.IGNORECASE)
+INTERNAL_PREFIX = "IRP-"
 
 
 class IntakeResult(BaseModel):
@@ -71,8 +72,14 @@ def read_source(path: Path, received_at: datetime) -> IntakeSource:
     )
 
 
-def incident_id_for(report: Report) -> str:
-    """Return the incident id of a report: its CVE id or first CVE alias, else its own id."""
+def incident_id_for(report: Report, embargoed: bool = False) -> str:
+    """Return the incident id of a report: its CVE id or first CVE alias, else its own id.
+
+    An embargoed report that is not a published CVE record gets an internal id, so no
+    identifier from the report reaches Temporal's workflow ids and visibility store.
+    """
+    if embargoed and not (report.format == "cve5" and report.state == RecordState.published):
+        return INTERNAL_PREFIX + hashlib.sha256(report.id.encode("utf-8")).hexdigest()[:12].upper()
     # A withdrawn record (such as a GHSA published twice) withdraws only its own id,
     # so it must not close the incident of the CVE it aliases.
     if report.withdrawn_at is not None:
@@ -85,7 +92,7 @@ def incident_id_for(report: Report) -> str:
 
 async def deliver(client: Client, settings: Settings, source: IntakeSource) -> str:
     """Start the incident with this report, or add the report to the running one."""
-    incident_id = incident_id_for(source.report)
+    incident_id = incident_id_for(source.report, source.embargo_until is not None)
     handle = await client.start_workflow(
         IncidentWorkflow.run,
         IncidentInput(incident_id=incident_id),
@@ -103,19 +110,22 @@ async def deliver(client: Client, settings: Settings, source: IntakeSource) -> s
     return "started" if getattr(response, "started", False) else "merged"
 
 
-async def intake_file(client: Client, settings: Settings, path: Path) -> IntakeResult:
-    """Take one file in; a bad file is logged as rejected instead of raising."""
+async def intake_file(
+    client: Client, settings: Settings, path: Path, embargo_until: datetime | None = None
+) -> IntakeResult:
+    """Take one file in, embargoed until an instant if given; a bad file is logged as rejected instead of raising."""
     try:
         source = read_source(path, datetime.now(UTC))
+        source.embargo_until = embargo_until
         action = await deliver(client, settings, source)
     except InvalidReport as error:
         return reject_input(settings, path, error.problem)
     except WorkflowAlreadyStartedError:
         problem = "its incident is already closed; reopen it by hand or report it under a new id"
-        return reject_input(settings, path, problem, incident=incident_id_for(source.report))
+        return reject_input(settings, path, problem, incident=incident_id_for(source.report, embargo_until is not None))
     except RPCError as error:
         return reject_input(settings, path, f"Temporal refused the report: {error.message}")
-    return IntakeResult(file=str(path), incident=incident_id_for(source.report), action=action)
+    return IntakeResult(file=str(path), incident=incident_id_for(source.report, embargo_until is not None), action=action)
 
 
 def reject_input(settings: Settings, path: Path, problem: str, incident: str | None = None) -> IntakeResult:

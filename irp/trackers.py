@@ -25,6 +25,7 @@ def file_tracker(
     stream: str,
     component: str | None = None,
     owner: str | None = None,
+    public: bool = True,
 ) -> Tracker:
     """File the tracker of an incident's product stream, or return the one already filed.
 
@@ -44,6 +45,7 @@ def file_tracker(
                 stream=stream,
                 component=component,
                 owner=owner,
+                public=public,
             )
             session.add(row)
             session.flush()
@@ -142,6 +144,24 @@ def keep_report(
         return False
 
 
+def publish_trackers(url: str, incident_id: str, components: dict[str, str | None]) -> int:
+    """Make an incident's private trackers public, with their components in plain text.
+
+    `components` maps tracker ids to the plain component names; returns how many
+    trackers changed, so running it again changes nothing.
+    """
+    changed = 0
+    with session_scope(url) as session:
+        rows = session.exec(select(TrackerRow).where(TrackerRow.incident_id == incident_id, TrackerRow.public == False))  # noqa: E712
+        for row in rows:
+            row.public = True
+            row.component = components.get(f"{TRACKER_PREFIX}{row.id}", row.component)
+            row.updated_at = utc_now()
+            session.add(row)
+            changed += 1
+    return changed
+
+
 def find_tracker_row(url: str, incident_id: str, product: str, stream: str) -> TrackerRow | None:
     """Read the tracker row of an incident's product stream, if there is one."""
     statement = select(TrackerRow).where(
@@ -169,6 +189,7 @@ def tracker_from_row(row: TrackerRow) -> Tracker:
         stream=row.stream,
         component=row.component,
         owner=row.owner,
+        public=row.public,
         decision=row.decision,
         target_date=row.target_date,
         fixed_in=row.fixed_in,

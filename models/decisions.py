@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -133,6 +133,26 @@ class EmbargoDecision(Decision):
         return self
 
 
+class ApproveDismissalDecision(Decision):
+    """`approve_dismissal`: a second analyst confirms or refuses a dismissal."""
+
+    approved: bool
+
+
+class MajorIncidentDecision(Decision):
+    """`major_incident`: request, approve or reject Major Incident handling."""
+
+    state: Literal["requested", "approved", "rejected"]
+
+
+class ApproveStatementDecision(Decision):
+    """`approve_statement`: legal or communications review of the public statement."""
+
+    role: Literal["legal", "communications"]
+    approved: bool
+    comment: str | None = Field(default=None, max_length=TEXT_MAX)
+
+
 class HoldDecision(Decision):
     """`hold`: stop the deadline clocks, e.g. while waiting on the reporter."""
 
@@ -149,6 +169,9 @@ DECISION_MODELS: dict[str, type[Decision]] = {
     "comment": CommentDecision,
     "close": CloseDecision,
     "embargo": EmbargoDecision,
+    "approve_dismissal": ApproveDismissalDecision,
+    "major_incident": MajorIncidentDecision,
+    "approve_statement": ApproveStatementDecision,
     "hold": HoldDecision,
     "resume": ResumeDecision,
 }

@@ -69,6 +69,8 @@ class IntakeSource(BaseModel):
     report: Report
     raw: str
     """The raw report text, kept in the database by the intake step."""
+    embargo_until: datetime | None = None
+    """Public date of a report that is embargoed from its first moment."""
 
 
 class SourceRef(BaseModel):
@@ -215,6 +217,35 @@ class EmbargoState(BaseModel):
     readiness_checked: bool = False
 
 
+class MajorIncidentState(StrEnum):
+    """Where a Major Incident request stands."""
+
+    none = "none"
+    requested = "requested"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class StatementApproval(BaseModel):
+    """A legal or communications review of a Major Incident's statement."""
+
+    role: str
+    approved: bool
+    by: str
+    at: datetime
+    comment: str | None = None
+
+
+class PendingDismissal(BaseModel):
+    """A dismissal of an automatic match that waits for a second analyst."""
+
+    decision: TriageOutcome
+    by: str
+    reason: str
+    at: datetime
+    duplicate_of: str | None = None
+
+
 class ChecklistItem(BaseModel):
     """One item of a phase's checklist and whether it is satisfied."""
 
@@ -254,6 +285,11 @@ class Incident(BaseModel):
     triaged_at: datetime | None = None
     policy_version: str | None = None
     embargo: EmbargoState = Field(default_factory=EmbargoState)
+    major_incident: MajorIncidentState = MajorIncidentState.none
+    major_incident_at: datetime | None = None
+    statement_approvals: dict[str, StatementApproval] = Field(default_factory=dict)
+    """The latest review by role: `legal` and `communications`."""
+    pending_dismissal: PendingDismissal | None = None
     deadlines: list[Deadline] = Field(default_factory=list)
     escalations: list[Escalation] = Field(default_factory=list)
     holds: list[HoldPeriod] = Field(default_factory=list)

@@ -111,6 +111,8 @@ class Sla(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     major_incident: PolicyDuration = Duration(business_days=5)
+    statement_approval: PolicyDuration = Duration(business_days=2)
+    """Time for legal and communications to review a Major Incident's statement."""
     compliance_priority: SlaTable = SlaTable(
         Critical="7 days", Important="21 days", Moderate="50 days", Low="180 days"
     )
@@ -142,6 +144,34 @@ class Embargo(BaseModel):
         if value.business_days:
             raise ValueError("expected a fixed length such as \"48 hours\", not business days")
         return value
+
+
+ROLES = ["triage", "assessor", "psirt_lead", "legal", "communications"]
+
+
+class Roles(BaseModel):
+    """Who may decide what. Without any people listed, every decision is open to anyone."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    people: dict[str, list[str]] = Field(default_factory=dict)
+    """Person (the `by` of a decision) to roles: triage, assessor, psirt_lead, legal, communications."""
+    owners: dict[str, list[str]] = Field(default_factory=dict)
+    """`product/stream` to the engineering owners who answer its trackers."""
+
+    @field_validator("people")
+    @classmethod
+    def _known_roles(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        for person, roles in value.items():
+            unknown = [role for role in roles if role not in ROLES]
+            if unknown:
+                raise ValueError(f"{person} has unknown roles {', '.join(unknown)}; expected some of {', '.join(ROLES)}")
+        return value
+
+    @property
+    def enforced(self) -> bool:
+        """Tell whether role checks apply."""
+        return bool(self.people or self.owners)
 
 
 class Notifications(BaseModel):
@@ -186,6 +216,7 @@ class Policy(BaseModel):
     )
     """Named groups of addresses; `owner` is the fallback when a stream has no owner address."""
     notifications: Notifications = Notifications()
+    roles: Roles = Roles()
 
     @model_validator(mode="after")
     def _ladder_recipients_known(self) -> Policy:

@@ -39,6 +39,15 @@ class FileTrackersInput(BaseModel):
 
     incident_id: str
     affects: list[Affect]
+    private: bool = False
+    """True while the incident is under embargo."""
+
+
+class PublishTrackersInput(BaseModel):
+    """An incident whose embargo was lifted, with its trackers."""
+
+    incident_id: str
+    trackers: list[Tracker]
 
 
 class FileTrackersResult(BaseModel):

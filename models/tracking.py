@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import true as sa_true
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 
@@ -24,7 +25,10 @@ class TrackerRow(SQLModel, table=True):
     product: str
     stream: str
     component: str | None = None
+    """Sealed (encrypted) while the tracker is private."""
     owner: str | None = None
+    public: bool = Field(default=True, sa_column_kwargs={"server_default": sa_true()})
+    """False while the incident is under embargo."""
     decision: str | None = None
     """An `EngineeringDecision` value, or None while engineering has not decided."""
     target_date: date | None = None

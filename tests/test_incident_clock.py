@@ -187,6 +187,7 @@ async def test_ladder_steps_at_intervals(clock_env: WorkflowEnvironment, two_str
         assert all("Heap overflow" not in m.get_payload() or "Title:" in m.get_payload() for m in messages)
 
         await handle.signal("triage", {"by": "alice", "reason": "late but done", "decision": "not_affected"})
+        await handle.signal("approve_dismissal", {"by": "bob", "reason": "agreed", "approved": True})
         final = await handle.result()
     assert final.deadlines[0].state == "met"
 

@@ -137,10 +137,18 @@ async def test_malformed_decisions_are_rejected_and_kept(
         assert status.phase == Phase.triage
 
         await handle.signal("triage", {"by": "alice", "reason": "checked", "decision": "not_affected"})
+        status = await wait_for(handle, lambda s: s.pending_dismissal is not None)
+        assert "dismissal approved by a second analyst" in status.pending
+
+        await handle.signal("approve_dismissal", {"by": "alice", "reason": "self", "approved": True})
+        status = await wait_for(handle, lambda s: len(s.rejections) == 5)
+        assert "cannot approve it" in status.rejections[-1].reason
+        await handle.signal("approve_dismissal", {"by": "bob", "reason": "agreed", "approved": True})
         final = await handle.result()
 
     assert final.resolution == "not_affected"
-    assert len(final.rejections) == 4
+    assert final.triage == "not_affected"
+    assert len(final.rejections) == 5
 
 
 async def test_update_validator_rejects_at_once(time_skipping_env: WorkflowEnvironment, two_streams: Settings, tmp_path: Path):

@@ -29,8 +29,10 @@ with workflow.unsafe.imports_passed_through():
         Affect,
         CvssScore,
         DecisionRecord,
+        Impact,
         Incident,
         IncidentInput,
+        MajorIncidentState,
         IncidentStatus,
         IntakeSource,
         Phase,
@@ -50,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         MatchResult,
         NotificationInput,
         NotificationResult,
+        PublishTrackersInput,
         RecordTrackerDecisionInput,
         RenderInput,
         RenderResult,
@@ -83,6 +86,11 @@ DECISION_DESCRIPTIONS = {
     "close": "Close with a resolution once the checklist allows it: {by, reason, resolution}",
     "embargo": "Embargo: {by, reason, action: set|move|lift_now|leaked, public_date: ISO 8601 instant with a "
     "time zone (set, move)}",
+    "approve_dismissal": "Second analyst's answer on a not_affected or false_positive dismissal of an automatic "
+    "match: {by, reason, approved: true|false}",
+    "major_incident": "Major Incident: {by, reason, state: requested|approved|rejected}; approval by the PSIRT lead",
+    "approve_statement": "Review of a Major Incident's statement: {by, reason, role: legal|communications, "
+    "approved: true|false, comment}",
     "hold": "Stop the deadline clocks, e.g. while waiting on the reporter: {by, reason}",
     "resume": "Restart the deadline clocks: {by, reason}",
 }
@@ -101,6 +109,7 @@ class IncidentWorkflow:
         self.policy: Policy | None = None
         self.outbox: list[NotificationInput] = []
         self.clock_version = 0
+        self.private_tracker_ids: set[str] = set()
         self.next_clock_event: deadlines.ClockEvent | None = None
 
     @workflow.run
@@ -163,10 +172,19 @@ class IncidentWorkflow:
             self.incident.resolution = _resolution_from_trackers(self.incident)
 
     async def _close(self) -> IncidentStatus:
-        """Close the incident and return its final status."""
+        """Close the incident, review a Major Incident, and return the final status."""
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.incident.closed_at = workflow.now()
         self._enter(Phase.closed)
+        if self.incident.major_incident == MajorIncidentState.approved:
+            review = await workflow.execute_activity(
+                "render_review",
+                RenderInput(incident=self.status()),
+                result_type=RenderResult,
+                summary="render the post-incident review",
+                **STEP_OPTIONS["render"],
+            )
+            self.incident.outputs = _merge(self.incident.outputs, review.paths)
         workflow.logger.info("incident %s closed: %s", self.incident.id, self.incident.resolution)
         return self.status()
 
@@ -197,8 +215,12 @@ class IncidentWorkflow:
             or self._due_clock_events()
             or self._unscored_vector()
             or self._untracked_streams()
+            or self._trackers_to_publish()
             or self._unrecorded_trackers()
         )
+
+    def _trackers_to_publish(self) -> bool:
+        return bool(self.private_tracker_ids) and not self.incident.embargo.embargoed
 
     async def _settle(self) -> None:
         """Run the steps that the current facts call for until none is left."""
@@ -213,6 +235,8 @@ class IncidentWorkflow:
                 await self._score(vector)
             elif affects := self._untracked_streams():
                 await self._file_trackers(affects)
+            elif self._trackers_to_publish():
+                await self._publish_trackers()
             else:
                 await self._record_tracker_decisions()
             self._publish()
@@ -264,7 +288,7 @@ class IncidentWorkflow:
     async def _file_trackers(self, affects: list[Affect]) -> None:
         result = await workflow.execute_activity(
             "file_trackers",
-            FileTrackersInput(incident_id=self.incident.id, affects=affects),
+            FileTrackersInput(incident_id=self.incident.id, affects=affects, private=self.incident.embargo.embargoed),
             result_type=FileTrackersResult,
             summary=f"file {len(affects)} tracker(s)",
             **STEP_OPTIONS["database"],
@@ -274,6 +298,19 @@ class IncidentWorkflow:
             if tracker.id not in known:
                 self.incident.trackers.append(tracker)
                 self.recorded_tracker_decisions[tracker.id] = _decision_key(tracker)
+            if not tracker.public:
+                self.private_tracker_ids.add(tracker.id)
+
+    async def _publish_trackers(self) -> None:
+        """Make the trackers filed under embargo public in the tracker backend."""
+        published = [t for t in self.incident.trackers if t.id in self.private_tracker_ids]
+        await workflow.execute_activity(
+            "publish_trackers",
+            PublishTrackersInput(incident_id=self.incident.id, trackers=published),
+            summary=f"make {len(published)} tracker(s) public",
+            **STEP_OPTIONS["database"],
+        )
+        self.private_tracker_ids.clear()
 
     async def _record_tracker_decisions(self) -> None:
         for tracker in self._unrecorded_trackers():
@@ -340,6 +377,7 @@ class IncidentWorkflow:
     def _publish(self) -> None:
         """Replan the deadlines, then refresh the search attributes and the current details."""
         incident = self.incident
+        self._request_major_incident_if_exploited()
         self._replan()
         due = deadlines.next_due(incident) if incident.phase != Phase.closed else None
         updates = [
@@ -348,12 +386,35 @@ class IncidentWorkflow:
             attributes.AT_RISK.value_set(incident.phase != Phase.closed and deadlines.at_risk(incident)),
             attributes.ESCALATION_LEVEL.value_set(deadlines.escalation_level(incident)),
             attributes.DUE_AT.value_set(due) if due else attributes.DUE_AT.value_unset(),
-            attributes.PRODUCTS.value_set(sorted({a.product for a in incident.affects if a.status != AffectStatus.not_affected})),
+            attributes.PRODUCTS.value_set(self._visible_products()),
+            attributes.MAJOR_INCIDENT.value_set(incident.major_incident == MajorIncidentState.approved),
         ]
         if incident.impact is not None:
             updates.append(attributes.IMPACT.value_set(incident.impact.value))
         workflow.upsert_search_attributes(updates)
         workflow.set_current_details(current_details(self.status(), workflow.now()))
+
+    def _request_major_incident_if_exploited(self) -> None:
+        """Raise a Major Incident request for a Critical flaw that is known to be exploited."""
+        incident = self.incident
+        exploited = incident.report is not None and incident.report.known_exploited
+        if incident.impact == Impact.critical and exploited and incident.major_incident == MajorIncidentState.none:
+            incident.major_incident = MajorIncidentState.requested
+            incident.decisions.append(
+                DecisionRecord(
+                    signal="major_incident",
+                    by="irp",
+                    reason="impact is Critical and the record shows known exploitation",
+                    at=workflow.now(),
+                    details={"state": "requested"},
+                )
+            )
+
+    def _visible_products(self) -> list[str]:
+        """Return the affected products, or none while they are under embargo."""
+        if self.incident.embargo.embargoed:
+            return []
+        return sorted({a.product for a in self.incident.affects if a.status != AffectStatus.not_affected})
 
     def _replan(self) -> None:
         """Recompute deadlines; wake the waiting loop when the next clock event moved."""
@@ -385,6 +446,8 @@ class IncidentWorkflow:
         if incident.phase == Phase.closed:
             return []
         if incident.phase == Phase.triage:
+            if incident.pending_dismissal is not None:
+                return ["dismissal approved by a second analyst"]
             return ["triage decision"] if incident.matched and not self._triage_decided() else []
         waiting = [item for item in checklist.open_items(incident, incident.phase)]
         return [item for item in waiting if item not in ("advisory rendered", "closed with a resolution")]
@@ -400,9 +463,28 @@ class IncidentWorkflow:
             reject(self.incident, "add_source", payload, f"invalid report: {describe_errors(error)}", workflow.now())
             self._publish()
             return
+        if source.embargo_until is not None:
+            self._embargo_from_intake(source)
         if source.digest not in self.seen_digests:
             self.seen_digests.add(source.digest)
             self.pending_sources.append(source)
+        self._publish()
+
+    def _embargo_from_intake(self, source: IntakeSource) -> None:
+        """Put the incident under embargo before anything about the report is published."""
+        embargo = self.incident.embargo
+        if embargo.embargoed or embargo.lifted_at is not None:
+            return
+        if source.embargo_until.tzinfo is None or source.embargo_until <= workflow.now():
+            reject(self.incident, "add_source", {"embargo_until": str(source.embargo_until)},
+                   "`embargo_until` must be a future instant with a time zone", workflow.now())
+            return
+        embargo.embargoed = True
+        embargo.public_date = source.embargo_until
+        self.incident.decisions.append(
+            DecisionRecord(signal="embargo", by="intake", reason=f"reported under embargo by {source.file}",
+                           at=workflow.now(), details={"action": "set", "public_date": source.embargo_until.isoformat()})
+        )
 
     @workflow.signal(name="triage", description=DECISION_DESCRIPTIONS["triage"])
     def triage(self, payload: Any = None) -> None:
@@ -439,6 +521,21 @@ class IncidentWorkflow:
         """Set, move or lift the embargo."""
         self._take("embargo", payload)
 
+    @workflow.signal(name="approve_dismissal", description=DECISION_DESCRIPTIONS["approve_dismissal"])
+    def approve_dismissal(self, payload: Any = None) -> None:
+        """Take a second analyst's answer on a dismissal."""
+        self._take("approve_dismissal", payload)
+
+    @workflow.signal(name="major_incident", description=DECISION_DESCRIPTIONS["major_incident"])
+    def major_incident(self, payload: Any = None) -> None:
+        """Request, approve or reject Major Incident handling."""
+        self._take("major_incident", payload)
+
+    @workflow.signal(name="approve_statement", description=DECISION_DESCRIPTIONS["approve_statement"])
+    def approve_statement(self, payload: Any = None) -> None:
+        """Take a legal or communications review of the statement."""
+        self._take("approve_statement", payload)
+
     @workflow.signal(name="hold", description=DECISION_DESCRIPTIONS["hold"])
     def hold(self, payload: Any = None) -> None:
         """Stop the deadline clocks."""
@@ -471,14 +568,14 @@ class IncidentWorkflow:
     @decide.validator
     def _validate_decide(self, request: DecisionRequest) -> None:
         decision = parse_decision(request.signal, request.input)
-        check_decision(self.incident, request.signal, decision, workflow.now())
+        check_decision(self.incident, request.signal, decision, workflow.now(), self.policy)
 
     def _take(self, signal: str, payload: Any) -> None:
         self._decide(signal, payload)
 
     def _decide(self, signal: str, payload: Any) -> DecisionRecord | Rejection:
         """Apply or reject a decision, then follow up on what it changed."""
-        outcome = take_decision(self.incident, signal, payload, workflow.now())
+        outcome = take_decision(self.incident, signal, payload, workflow.now(), self.policy)
         if isinstance(outcome, DecisionRecord) and signal == "embargo" and self.policy is not None:
             action = outcome.details.get("action")
             moved = action in (EmbargoAction.set.value, EmbargoAction.move.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,15 +23,20 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 
 def intake(
-    paths: Annotated[list[Path], typer.Argument(help="Report files, or folders to read *.json reports from.")],
+    paths: Annotated[list[Path], typer.Argument(help="Report files, or folders to read *.json and *.eml reports from.")],
+    embargo_until: Annotated[
+        str | None,
+        typer.Option(help="Embargo the reports from their first moment until this ISO 8601 instant with a time zone."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Start one incident per reported flaw, or add the report to its incident."""
+    public_date = _embargo_instant(embargo_until) if embargo_until else None
 
     async def work(client: Client, settings: Settings) -> list[dict]:
         results = []
         for path in expand_paths(paths):
-            result = await intake_file(client, settings, path)
+            result = await intake_file(client, settings, path, public_date)
             results.append(result.model_dump())
             if not as_json:
                 _print_intake_line(result.model_dump())
@@ -43,6 +49,18 @@ def intake(
         fail("no report files found in " + ", ".join(str(p) for p in paths))
     if any(result["action"] == "rejected" for result in results):
         raise typer.Exit(1)
+
+
+def _embargo_instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--embargo-until `{text}` is not an ISO 8601 instant such as 2027-01-15T14:00:00+00:00")
+    if instant.tzinfo is None:
+        fail(f"--embargo-until `{text}` has no time zone; add one, such as +00:00 or Z")
+    if instant <= datetime.now(UTC):
+        fail(f"--embargo-until `{text}` is not in the future")
+    return instant
 
 
 def _print_intake_line(result: dict) -> None:
