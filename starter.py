@@ -26,5 +26,6 @@ async def start_incidents(paths: list[Path]) -> int:
 
 if __name__ == "__main__":
     if len(sys.argv) < 2:
-        sys.exit("usage: python starter.py FILE|DIR...")
+        print("usage: python starter.py FILE|DIR...", file=sys.stderr)
+        sys.exit(2)
     sys.exit(asyncio.run(start_incidents([Path(arg) for arg in sys.argv[1:]])))

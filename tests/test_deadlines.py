@@ -180,3 +180,14 @@ def test_owner_recipients_fall_back_to_policy():
         "cto@example.org",
         "lead@example.org",
     ]
+
+
+def test_example_policy_is_valid():
+    from pathlib import Path
+
+    from irp.policy import load_policy
+
+    policy = load_policy(Path(__file__).resolve().parents[1] / "policy.example.yml")
+    assert policy.version == "2026-12-example"
+    assert policy.roles.enforced
+    assert [level.name for level in policy.escalation] == ["owner", "team lead", "PSIRT manager"]

@@ -57,6 +57,17 @@ class Stack:
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(60)
 
+    def finish(self) -> None:
+        """Stop `irp up` if a test left it running: SIGTERM lets it stop its dev server too."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
     def irp(self, *args: str) -> subprocess.CompletedProcess:
         """Run the `irp` CLI against this stack."""
         return subprocess.run([str(BIN / "irp"), *args], env=self.env, capture_output=True, text=True, timeout=60)
@@ -94,9 +105,7 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     running = Stack(tmp_path / "home")
     running.start()
     yield running
-    if running.process and running.process.poll() is None:
-        running.process.kill()
-        running.process.wait()
+    running.finish()
 
 
 def test_incident_from_intake_to_closed(stack: Stack, tmp_path: Path):
@@ -149,7 +158,9 @@ def test_incident_from_intake_to_closed(stack: Stack, tmp_path: Path):
     assert closed["resolution"] == "fixed"
     assert closed["cvss"]["base_score"] == 9.8
     assert [r["signal"] for r in closed["rejections"]] == ["triage", "assess"]
-    assert Path(closed["outputs"][0]).read_text().startswith(f"# {CVE_ID}")
+    outputs = {Path(path).name: Path(path) for path in closed["outputs"]}
+    assert outputs["advisory.md"].read_text().startswith(f"# {CVE_ID}")
+    assert stack.irp("csaf", "validate", str(outputs[f"{CVE_ID.lower()}.json"])).returncode == 0
 
     listed = stack.list()
     assert {row["id"]: row["phase"] for row in listed}[CVE_ID] == "closed"

@@ -43,9 +43,7 @@ def short_stack(tmp_path: Path) -> Iterator[Stack]:
     running.env["IRP_POLICY"] = str(policy)
     running.start()
     yield running
-    if running.process and running.process.poll() is None:
-        running.process.kill()
-        running.process.wait()
+    running.finish()
 
 
 def intake(stack: Stack, tmp_path: Path, cve_id: str) -> datetime:

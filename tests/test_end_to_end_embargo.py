@@ -85,7 +85,8 @@ def test_embargoed_report_stays_confidential(stack: Stack, tmp_path: Path):
     assert datetime.now().astimezone() < public_date, "the steps took longer than the embargo; raise EMBARGO_SECONDS"
     closed = stack.wait_for(incident_id, lambda s: s["phase"] == "closed", timeout=EMBARGO_SECONDS + 30)
     assert abs(datetime.fromisoformat(closed["embargo"]["lifted_at"]) - public_date) < timedelta(seconds=2)
-    advisory = Path(closed["outputs"][0]).read_text()
-    assert canary in advisory
+    outputs = {Path(path).name: Path(path) for path in closed["outputs"]}
+    assert canary in outputs["advisory.md"].read_text()
+    assert canary in outputs["advisory.html"].read_text()
     time.sleep(0.5)
     assert stack.stop() == 0

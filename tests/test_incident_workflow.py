@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from irp.csaf.validate import validate_document
 from irp.intake import deliver, read_source
 from irp.inventory import load_sbom
 from irp.settings import Settings
@@ -107,9 +109,12 @@ async def test_incident_walks_every_phase(time_skipping_env: WorkflowEnvironment
 
     assert final.phase == Phase.closed
     assert final.resolution == "fixed"
-    advisory = Path(final.outputs[0])
-    assert advisory.exists()
-    assert "fixed in 2.3.1" in advisory.read_text()
+    outputs = {Path(path).name: Path(path) for path in final.outputs}
+    assert set(outputs) == {"cve-2026-10001.json", "advisory.md", "advisory.html", "customer-notification.eml"}
+    assert "fixed in 2.3.1" in outputs["advisory.md"].read_text()
+    vex = json.loads(outputs["cve-2026-10001.json"].read_text())
+    assert validate_document(vex) == []
+    assert vex["vulnerabilities"][0]["cve"] == "CVE-2026-10001"
     assert [d.signal for d in final.decisions] == ["triage", "assess", "tracker_decision"]
     assert all(item.done for item in final.checklist)
 
@@ -126,29 +131,34 @@ async def test_malformed_decisions_are_rejected_and_kept(
         await handle.signal("triage", "affected")
         await handle.signal("assess", {"by": "bob", "reason": "too early", "impact": "Low"})
         await handle.signal("triage")
-        status = await wait_for(handle, lambda s: len(s.rejections) == 4)
+        await handle.signal("triage", args=[{"by": "a", "reason": "r", "decision": "affected"}, {"a": 1}])
+        await handle.signal("triag", {"by": "alice", "reason": "typo in the name", "decision": "affected"})
+        status = await wait_for(handle, lambda s: len(s.rejections) == 6)
 
         reasons = [r.reason for r in status.rejections]
         assert "decision: Field required" in reasons[0]
         assert "decison: Extra inputs are not permitted" in reasons[0]
         assert "expects a JSON object, got str" in reasons[1]
         assert "not accepted in phase triage" in reasons[2]
-        assert "expects a JSON object, got NoneType" in reasons[3]
+        assert "expects exactly one JSON object, got 0 payloads" in reasons[3]
+        assert "expects exactly one JSON object, got 2 payloads" in reasons[4]
+        assert "unknown signal `triag`" in reasons[5]
         assert status.phase == Phase.triage
+        assert status.triage is None
 
         await handle.signal("triage", {"by": "alice", "reason": "checked", "decision": "not_affected"})
         status = await wait_for(handle, lambda s: s.pending_dismissal is not None)
         assert "dismissal approved by a second analyst" in status.pending
 
         await handle.signal("approve_dismissal", {"by": "alice", "reason": "self", "approved": True})
-        status = await wait_for(handle, lambda s: len(s.rejections) == 5)
+        status = await wait_for(handle, lambda s: len(s.rejections) == 7)
         assert "cannot approve it" in status.rejections[-1].reason
         await handle.signal("approve_dismissal", {"by": "bob", "reason": "agreed", "approved": True})
         final = await handle.result()
 
     assert final.resolution == "not_affected"
     assert final.triage == "not_affected"
-    assert len(final.rejections) == 5
+    assert len(final.rejections) == 7
 
 
 async def test_update_validator_rejects_at_once(time_skipping_env: WorkflowEnvironment, two_streams: Settings, tmp_path: Path):

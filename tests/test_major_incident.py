@@ -87,8 +87,10 @@ async def test_publication_waits_for_both_signoffs(clock_env: WorkflowEnvironmen
 
     assert final.phase == "closed"
     names = [Path(path).name for path in final.outputs]
-    assert names == ["advisory.md", "post-incident-review.md"]
-    review = Path(final.outputs[1]).read_text()
+    assert names == [
+        "cve-2026-72001.json", "advisory.md", "advisory.html", "customer-notification.eml", "post-incident-review.md",
+    ]
+    review = Path(final.outputs[-1]).read_text()
     assert "approve_statement" in review
     assert "legal: approved by lou" in review
 

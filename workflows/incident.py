@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.common import RawValue, RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         TriageOutcome,
     )
     from models.policy import Policy
+    from models.publication import PublishCsafInput, PublishCsafResult
     from models.records import AffectStatus, RecordState
     from models.steps import (
         FileTrackersInput,
@@ -160,19 +161,41 @@ class IncidentWorkflow:
         if not self._assessment_complete():
             return
 
-        rendered = await workflow.execute_activity(
-            "render_advisory",
-            RenderInput(incident=self.status()),
-            result_type=RenderResult,
-            summary="render advisory",
-            **STEP_OPTIONS["render"],
-        )
-        self.incident.outputs = _merge(self.incident.outputs, rendered.paths)
+        await self._publish_communications()
         if self.incident.resolution is None:
             self.incident.resolution = _resolution_from_trackers(self.incident)
 
+    async def _publish_communications(self) -> None:
+        """Publish the CSAF VEX document, then render the advisory and the customer notification."""
+        try:
+            published = await workflow.execute_activity(
+                "publish_csaf",
+                PublishCsafInput(incident=self.status(), now=workflow.now()),
+                result_type=PublishCsafResult,
+                summary="publish the CSAF VEX document",
+                **STEP_OPTIONS["render"],
+            )
+            self.incident.outputs = _merge(self.incident.outputs, [published.document_path])
+            rendered = await workflow.execute_activity(
+                "render_outputs",
+                RenderInput(incident=self.status()),
+                result_type=RenderResult,
+                summary="render the advisory and the customer notification",
+                **STEP_OPTIONS["render"],
+            )
+            self.incident.outputs = _merge(self.incident.outputs, rendered.paths)
+        except ActivityError as error:
+            # A refused publication must not fail the incident: record why and go on.
+            cause = error.cause.message if error.cause else str(error)
+            workflow.logger.warning("incident %s: publication failed: %s", self.incident.id, cause)
+            self.incident.decisions.append(
+                DecisionRecord(signal="publication", by="irp", reason=f"publication failed: {cause}"[:2000], at=workflow.now())
+            )
+
     async def _close(self) -> IncidentStatus:
         """Close the incident, review a Major Incident, and return the final status."""
+        if self._public_dismissal():
+            await self._publish_communications()
         await workflow.wait_condition(workflow.all_handlers_finished)
         self.incident.closed_at = workflow.now()
         self._enter(Phase.closed)
@@ -260,6 +283,8 @@ class IncidentWorkflow:
         self.incident.title = report.title
         self.incident.description = report.description
         self.incident.aliases = report.aliases
+        if self.incident.cwe is None and report.cwes:
+            self.incident.cwe = report.cwes[0]
 
         result = await workflow.execute_activity(
             "match_inventory",
@@ -363,6 +388,13 @@ class IncidentWorkflow:
     def _trackers_resolved(self) -> bool:
         return bool(self.incident.trackers) and all(t.resolved for t in self.incident.trackers)
 
+    def _public_dismissal(self) -> bool:
+        """Tell whether a dismissed incident of a public record gets a `known_not_affected` VEX."""
+        incident = self.incident
+        dismissed = incident.triage in (TriageOutcome.not_affected, TriageOutcome.false_positive)
+        public_record = incident.record_state == RecordState.published and not incident.embargo.embargoed
+        return dismissed and public_record and bool(incident.affects)
+
     def _ready_to_publish(self) -> bool:
         return self._trackers_resolved() and not self.incident.embargo.embargoed
 
@@ -455,8 +487,9 @@ class IncidentWorkflow:
     # Decisions
 
     @workflow.signal(name="add_source", description="A report for this incident, sent by `irp intake`")
-    def add_source(self, payload: Any = None) -> None:
+    def add_source(self, *payloads: Any) -> None:
         """Queue a report for recording, unless the same file arrived before."""
+        payload = payloads[0] if len(payloads) == 1 else list(payloads)
         try:
             source = IntakeSource.model_validate(payload)
         except ValidationError as error:
@@ -487,72 +520,72 @@ class IncidentWorkflow:
         )
 
     @workflow.signal(name="triage", description=DECISION_DESCRIPTIONS["triage"])
-    def triage(self, payload: Any = None) -> None:
+    def triage(self, *payloads: Any) -> None:
         """Take a triage decision."""
-        self._take("triage", payload)
+        self._take("triage", payloads)
 
     @workflow.signal(name="assess", description=DECISION_DESCRIPTIONS["assess"])
-    def assess(self, payload: Any = None) -> None:
+    def assess(self, *payloads: Any) -> None:
         """Take an assessment."""
-        self._take("assess", payload)
+        self._take("assess", payloads)
 
     @workflow.signal(name="tracker_decision", description=DECISION_DESCRIPTIONS["tracker_decision"])
-    def tracker_decision(self, payload: Any = None) -> None:
+    def tracker_decision(self, *payloads: Any) -> None:
         """Take an engineering decision on a tracker."""
-        self._take("tracker_decision", payload)
+        self._take("tracker_decision", payloads)
 
     @workflow.signal(name="assign", description=DECISION_DESCRIPTIONS["assign"])
-    def assign(self, payload: Any = None) -> None:
+    def assign(self, *payloads: Any) -> None:
         """Assign the incident to an owner."""
-        self._take("assign", payload)
+        self._take("assign", payloads)
 
     @workflow.signal(name="comment", description=DECISION_DESCRIPTIONS["comment"])
-    def comment(self, payload: Any = None) -> None:
+    def comment(self, *payloads: Any) -> None:
         """Add a comment to the decision log."""
-        self._take("comment", payload)
+        self._take("comment", payloads)
 
     @workflow.signal(name="close", description=DECISION_DESCRIPTIONS["close"])
-    def close(self, payload: Any = None) -> None:
+    def close(self, *payloads: Any) -> None:
         """Close the incident with a resolution."""
-        self._take("close", payload)
+        self._take("close", payloads)
 
     @workflow.signal(name="embargo", description=DECISION_DESCRIPTIONS["embargo"])
-    def embargo(self, payload: Any = None) -> None:
+    def embargo(self, *payloads: Any) -> None:
         """Set, move or lift the embargo."""
-        self._take("embargo", payload)
+        self._take("embargo", payloads)
 
     @workflow.signal(name="approve_dismissal", description=DECISION_DESCRIPTIONS["approve_dismissal"])
-    def approve_dismissal(self, payload: Any = None) -> None:
+    def approve_dismissal(self, *payloads: Any) -> None:
         """Take a second analyst's answer on a dismissal."""
-        self._take("approve_dismissal", payload)
+        self._take("approve_dismissal", payloads)
 
     @workflow.signal(name="major_incident", description=DECISION_DESCRIPTIONS["major_incident"])
-    def major_incident(self, payload: Any = None) -> None:
+    def major_incident(self, *payloads: Any) -> None:
         """Request, approve or reject Major Incident handling."""
-        self._take("major_incident", payload)
+        self._take("major_incident", payloads)
 
     @workflow.signal(name="approve_statement", description=DECISION_DESCRIPTIONS["approve_statement"])
-    def approve_statement(self, payload: Any = None) -> None:
+    def approve_statement(self, *payloads: Any) -> None:
         """Take a legal or communications review of the statement."""
-        self._take("approve_statement", payload)
+        self._take("approve_statement", payloads)
 
     @workflow.signal(name="hold", description=DECISION_DESCRIPTIONS["hold"])
-    def hold(self, payload: Any = None) -> None:
+    def hold(self, *payloads: Any) -> None:
         """Stop the deadline clocks."""
-        self._take("hold", payload)
+        self._take("hold", payloads)
 
     @workflow.signal(name="resume", description=DECISION_DESCRIPTIONS["resume"])
-    def resume(self, payload: Any = None) -> None:
+    def resume(self, *payloads: Any) -> None:
         """Restart the deadline clocks."""
-        self._take("resume", payload)
+        self._take("resume", payloads)
 
     @workflow.signal(
         name="rejected_decision",
         description="Records a decision that the `decide` update rejected, so the history keeps it: {signal, input, reason}",
     )
-    def rejected_decision(self, payload: Any = None) -> None:
+    def rejected_decision(self, *payloads: Any) -> None:
         """Record a decision that the `decide` update rejected."""
-        entry = payload if isinstance(payload, dict) else {}
+        entry = payloads[0] if len(payloads) == 1 and isinstance(payloads[0], dict) else {}
         reason = str(entry.get("reason") or "rejected by the decide update")[:2000]
         reject(self.incident, str(entry.get("signal") or "unknown")[:100], entry.get("input"), reason, workflow.now())
         self._publish()
@@ -570,8 +603,22 @@ class IncidentWorkflow:
         decision = parse_decision(request.signal, request.input)
         check_decision(self.incident, request.signal, decision, workflow.now(), self.policy)
 
-    def _take(self, signal: str, payload: Any) -> None:
-        self._decide(signal, payload)
+    def _take(self, signal: str, payloads: tuple[Any, ...]) -> None:
+        """Take a decision signal, which must carry exactly one JSON object."""
+        if len(payloads) != 1:
+            reason = f"`{signal}` expects exactly one JSON object, got {len(payloads)} payloads"
+            reject(self.incident, signal, list(payloads), reason, workflow.now())
+            self._publish()
+            return
+        self._decide(signal, payloads[0])
+
+    @workflow.signal(dynamic=True, description="Any other signal name is recorded as a rejected decision")
+    def unknown_signal(self, name: str, payloads: Sequence[RawValue]) -> None:
+        """Record a signal whose name the plan does not know, so a typo is never silent."""
+        known = ", ".join(DECISION_DESCRIPTIONS)
+        reason = f"unknown signal `{name[:100]}`; the decisions are {known}"
+        reject(self.incident, name[:100], f"{len(payloads)} payload(s)", reason, workflow.now())
+        self._publish()
 
     def _decide(self, signal: str, payload: Any) -> DecisionRecord | Rejection:
         """Apply or reject a decision, then follow up on what it changed."""

@@ -22,10 +22,10 @@ console = Console()
 errors = Console(stderr=True)
 
 
-def fail(message: str) -> NoReturn:
-    """Print an error on stderr and exit 1."""
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print an error on stderr and exit with the code: 1 for a failure, 2 for a usage error."""
     errors.print(f"[red]error:[/red] {message}", markup=True, highlight=False)
-    raise typer.Exit(1)
+    raise typer.Exit(code)
 
 
 def print_json(value: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +20,9 @@ from irp.settings import Settings
 from models.decisions import DecisionRequest
 from models.incident import DecisionRecord, IncidentStatus
 from workflows import search_attributes as attributes
+
+WORKER_ANSWER_TIMEOUT = 20.0
+"""Seconds to wait for a worker to answer a query or an update."""
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -118,7 +123,12 @@ async def fetch_status(client: Client, incident_id: str) -> IncidentStatus:
         return await handle.result()
     if description.status != WorkflowExecutionStatus.RUNNING:
         fail(f"incident `{incident_id}` is {description.status.name.lower()}; see `temporal workflow show -w {incident_id}`")
-    return await handle.query("status", result_type=IncidentStatus)
+    try:
+        return await asyncio.wait_for(handle.query("status", result_type=IncidentStatus), timeout=WORKER_ANSWER_TIMEOUT)
+    except TimeoutError:
+        fail(f"no worker answered within {WORKER_ANSWER_TIMEOUT:.0f} s; start `irp up` or `irp worker`")
+    except RPCError as error:
+        fail(f"incident `{incident_id}` did not answer: {error.message}")
 
 
 def show(
@@ -210,13 +220,28 @@ def decide(
         "justification": justification, "owner": owner, "text": text, "resolution": resolution,
         "action": action, "public_date": public_date,
     }
-    payload.update({field: value for field, value in flags.items() if value is not None})
+    given = {field: value for field, value in flags.items() if value is not None}
+    conflicts = [field for field, value in given.items() if field in payload and payload[field] != value]
+    if conflicts:
+        fail(f"--input and the options disagree on {', '.join(conflicts)}; give each field once", code=2)
+    payload.update(given)
 
     async def work(client: Client, settings: Settings) -> DecisionRecord:
         handle = client.get_workflow_handle(incident_id)
         request = DecisionRequest(signal=signal, input=payload)
+        # The same decision gets the same update id, so sending it again after a timeout
+        # cannot take it twice.
+        update_id = "decide-" + hashlib.sha256(request.model_dump_json().encode()).hexdigest()[:32]
         try:
-            return await handle.execute_update("decide", request, result_type=DecisionRecord)
+            return await asyncio.wait_for(
+                handle.execute_update("decide", request, id=update_id, result_type=DecisionRecord),
+                timeout=WORKER_ANSWER_TIMEOUT,
+            )
+        except TimeoutError:
+            fail(
+                f"no worker answered within {WORKER_ANSWER_TIMEOUT:.0f} s; start `irp up` or `irp worker`. "
+                "The decision is taken when a worker starts, and sending it again will not take it twice"
+            )
         except WorkflowUpdateFailedError as error:
             why = str(error.cause) if error.cause else str(error)
             await handle.signal("rejected_decision", {"signal": signal, "input": payload, "reason": why})
@@ -236,7 +261,7 @@ def _decision_payload(input_json: str | None) -> dict[str, Any]:
     try:
         payload = json.loads(input_json)
     except json.JSONDecodeError as error:
-        fail(f"--input is not valid JSON: {error}")
+        fail(f"--input is not valid JSON: {error}", code=2)
     if not isinstance(payload, dict):
-        fail("--input must be one JSON object, such as '{\"decision\": \"affected\"}'")
+        fail("--input must be one JSON object, such as '{\"decision\": \"affected\"}'", code=2)
     return payload

@@ -17,8 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     """Add `tracker.public`; trackers filed before it existed were public."""
-    with op.batch_alter_table("tracker") as batch:
-        batch.add_column(sa.Column("public", sa.Boolean(), nullable=False, server_default=sa.true()))
+    op.add_column("tracker", sa.Column("public", sa.Boolean(), nullable=False, server_default=sa.true()))
 
 
 def downgrade() -> None:
