@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -150,8 +151,13 @@ def purl_type_of(purl: str | None) -> str | None:
     return parsed.type.lower() if parsed is not None else None
 
 
+@functools.lru_cache(maxsize=65_536)
 def parse_purl(purl: str | None) -> PackageURL | None:
-    """Parse a purl string, returning None when it is absent or invalid."""
+    """Parse a purl string, returning None when it is absent or invalid.
+
+    Cached because matching compares every component with every record entry, and
+    PackageURL values are immutable.
+    """
     if not purl:
         return None
     try:

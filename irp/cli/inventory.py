@@ -61,6 +61,11 @@ def load_command(
 
     count = len(inventory.components)
     typer.echo(f"loaded {count} components into {inventory.product}/{inventory.stream}")
+    if count == 0:
+        typer.echo(
+            f"warning: {file} lists no components, so every record will be `unknown` for this stream",
+            err=True,
+        )
 
 
 @app.command("list")
