@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test clean
+.PHONY: run test bench golden clean
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,15 @@ run: $(INSTALLED)
 ## test: run the test suite
 test: $(INSTALLED)
 	$(BIN)/pytest
+
+## bench: run the intake benchmark, then the load benchmark when present (see bench/README.md)
+bench: $(INSTALLED)
+	$(BIN)/python bench/intake_bench.py
+	if [ -f bench/load_bench.py ]; then $(BIN)/python bench/load_bench.py; fi
+
+## golden: re-record tests/golden/*.json after a deliberate, incompatible change to the incident workflow
+golden: $(INSTALLED)
+	$(BIN)/python tests/record_golden.py
 
 ## clean: remove the virtual environment and local state
 clean:

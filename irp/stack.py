@@ -5,12 +5,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+import socket
 import signal
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import UpdateNamespaceRequest
 from temporalio.client import Client
+from temporalio.service import RPCError
 
 from irp.client import connect
 from irp.settings import Settings
@@ -21,6 +27,7 @@ log = logging.getLogger(__name__)
 SERVER_START_TIMEOUT = 60.0
 SERVER_STOP_TIMEOUT = 15.0
 SQLITE_PRAGMAS = ["journal_mode=wal", "synchronous=normal"]
+HISTORY_RETENTION = timedelta(hours=87600)
 
 
 class StackError(RuntimeError):
@@ -63,6 +70,24 @@ def dev_server_command(settings: Settings, codec_endpoint: str | None = None) ->
     return command
 
 
+def check_ports_free(settings: Settings) -> None:
+    """Raise `StackError` when the Temporal or UI port is taken, before anything starts."""
+    host, _, port = settings.temporal_address.rpartition(":")
+    for name, address, variable in (
+        ("Temporal", (host, int(port)), "TEMPORAL_ADDRESS"),
+        ("Temporal UI", ("127.0.0.1", settings.ui_port), "IRP_UI_PORT"),
+    ):
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError:
+                raise StackError(
+                    f"{address[0]}:{address[1]} for the {name} is already in use, maybe by another `irp up`; "
+                    f"stop it or set {variable} to a free port"
+                ) from None
+
+
 def start_dev_server(settings: Settings, codec_endpoint: str | None = None) -> subprocess.Popen:
     """Start the dev server in the background, logging to a file under IRP_HOME."""
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -97,6 +122,21 @@ async def wait_for_server(settings: Settings, server: subprocess.Popen | None) -
             if asyncio.get_running_loop().time() > deadline:
                 raise StackError(f"the Temporal server at {settings.temporal_address} did not answer: {error}") from None
             await asyncio.sleep(0.25)
+
+
+async def keep_histories(client: Client, namespace: str) -> None:
+    """Set the namespace's retention to ten years, so closed incidents stay in Temporal for audits."""
+    # The dev server creates namespaces with a retention of one day; closed histories would
+    # otherwise be deleted before the archive schedule or an auditor reads them.
+    request = UpdateNamespaceRequest(
+        namespace=namespace,
+        config=NamespaceConfig(workflow_execution_retention_ttl=Duration(seconds=int(HISTORY_RETENTION.total_seconds()))),
+    )
+    try:
+        await client.workflow_service.update_namespace(request)
+    except RPCError as error:
+        raise StackError(f"cannot set the retention of namespace {namespace} to {HISTORY_RETENTION}: {error.message}") from None
+    log.info("namespace %s keeps closed histories for %s", namespace, HISTORY_RETENTION)
 
 
 def stop_dev_server(server: subprocess.Popen) -> None:

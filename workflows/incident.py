@@ -59,6 +59,7 @@ with workflow.unsafe.imports_passed_through():
         RenderResult,
         ScoreInput,
     )
+    from workflows import metrics
     from workflows import search_attributes as attributes
 
 # One options table per kind of step: quick database steps and slower rendering.
@@ -111,6 +112,7 @@ class IncidentWorkflow:
         self.outbox: list[NotificationInput] = []
         self.clock_version = 0
         self.private_tracker_ids: set[str] = set()
+        self.rejections_counted = 0
         self.next_clock_event: deadlines.ClockEvent | None = None
 
     @workflow.run
@@ -127,6 +129,7 @@ class IncidentWorkflow:
 
     async def _intake(self) -> None:
         """Record the first report and match it against the inventory."""
+        metrics.record_phase_change(None, Phase.triage)
         self._enter(Phase.triage)
         await workflow.wait_condition(lambda: bool(self.pending_sources))
         self.policy = await workflow.execute_activity(
@@ -148,6 +151,8 @@ class IncidentWorkflow:
         if self.incident.resolution is not None:
             return
         await self._wait_until(self._triage_decided)
+        if self.incident.triaged_at is not None and self.incident.opened_at is not None:
+            metrics.record_triage_time((self.incident.triaged_at - self.incident.opened_at).total_seconds())
 
     async def _assessment(self) -> None:
         """Wait for impact, CVSS, one tracker per affected stream and their decisions."""
@@ -251,7 +256,9 @@ class IncidentWorkflow:
             if self.pending_sources:
                 await self._record_source(self.pending_sources.pop(0))
             elif events := self._due_clock_events():
+                sent = len(self.incident.escalations)
                 self.outbox += fire_event(events[0], self.incident, self.policy, workflow.now())
+                metrics.record_escalations(self.incident.escalations[sent:])
             elif self.outbox:
                 await self._send(self.outbox.pop(0))
             elif vector := self._unscored_vector():
@@ -346,6 +353,7 @@ class IncidentWorkflow:
                 **STEP_OPTIONS["database"],
             )
             self.recorded_tracker_decisions[tracker.id] = _decision_key(tracker)
+            metrics.record_tracker_resolved(self.incident, tracker)
 
     def _due_clock_events(self) -> list[deadlines.ClockEvent]:
         if self.policy is None:
@@ -403,12 +411,15 @@ class IncidentWorkflow:
     def _enter(self, phase: Phase) -> None:
         if self.incident.phase != phase:
             workflow.logger.info("incident %s enters %s", self.incident.id, phase.value)
+            metrics.record_phase_change(self.incident.phase, phase)
         self.incident.phase = phase
         self._publish()
 
     def _publish(self) -> None:
         """Replan the deadlines, then refresh the search attributes and the current details."""
         incident = self.incident
+        metrics.record_rejections(incident.rejections[self.rejections_counted :])
+        self.rejections_counted = len(incident.rejections)
         self._request_major_incident_if_exploited()
         self._replan()
         due = deadlines.next_due(incident) if incident.phase != Phase.closed else None

@@ -6,8 +6,11 @@ import os
 import sys
 
 import typer
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
-from irp.cli import codec, csaf, db, incidents, inventory, policy, stack
+from irp.cli import codec, csaf, db, feed, incidents, inventory, policy, stack
+from irp.cli.audit import app as audit_app
+from irp.settings import InvalidSettings
 
 app = typer.Typer(
     name="irp",
@@ -19,6 +22,8 @@ app.add_typer(inventory.app, name="inventory")
 app.add_typer(policy.app, name="policy")
 app.add_typer(db.app, name="db")
 app.add_typer(csaf.app, name="csaf")
+app.add_typer(feed.app, name="feed")
+app.add_typer(audit_app, name="audit")
 app.command()(stack.up)
 app.command()(stack.server)
 app.command()(stack.worker)
@@ -36,6 +41,13 @@ def main() -> None:
         app()
     except SystemExit as exit_request:
         code = _exit_code(exit_request)
+    except InvalidSettings as error:
+        print(f"error: {error}", file=sys.stderr)
+        code = 1
+    except (ArgumentError, NoSuchModuleError, OperationalError) as error:
+        print(f"error: the irp database is unusable ({type(error).__name__}): {error.args[0] if error.args else error}; "
+              "check IRP_DATABASE_URL", file=sys.stderr)
+        code = 1
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -11,10 +11,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 import worker as worker_entry
 from irp import stack
+from irp.audit.schedule import ensure_archive_schedule
 from irp.cli.common import console, fail
+from irp.client import connect
 from irp.codec import CodecError, build_codec, codec_enabled
 from irp.codec_server import (
     TOKEN_VARIABLE,
@@ -29,8 +33,10 @@ from irp.codec_server import (
 from irp.db import create_schema, engine_for
 from irp.intake import expand_paths, intake_file
 from irp.inventory import InvalidInventory, list_streams, load_sbom
+from irp.logs import configure_logging
 from irp.policy import InvalidPolicy, load_policy
 from irp.settings import Settings, load_settings
+from irp.telemetry import TelemetryError, build_runtime, metrics_address
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "demo"
 DEMO_MARKER = "demo-loaded"
@@ -63,9 +69,13 @@ def server() -> None:
     console.print(f"Temporal UI: http://127.0.0.1:{settings.ui_port}", markup=False, highlight=False)
     if codec_endpoint is not None:
         console.print(f"Codec:       the UI decodes through `irp codec-server` on port {codec_port()}", markup=False, highlight=False)
+    process = subprocess.Popen(command)
+    # Forward SIGTERM so the dev server stops with this command instead of outliving it.
+    signal.signal(signal.SIGTERM, lambda *_: process.terminate())
     try:
-        raise typer.Exit(subprocess.call(command))
+        raise typer.Exit(process.wait())
     except KeyboardInterrupt:
+        process.wait()
         raise typer.Exit(0) from None
 
 
@@ -80,12 +90,16 @@ async def _run_stack(settings: Settings, demo: bool) -> None:
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
 
+    stack.check_ports_free(settings)
     with _codec_server(settings) as codec_server:
         server_process = stack.start_dev_server(settings, codec_server and codec_server.ui_endpoint)
+        running_worker: Worker | None = None
         try:
             client = await stack.wait_for_server(settings, server_process)
-            running_worker = worker_entry.build_worker(client, settings)
+            await stack.keep_histories(client, settings.temporal_namespace)
+            running_worker = await _build_worker(client, settings)
             worker_task = asyncio.create_task(running_worker.run())
+            await ensure_archive_schedule(client, settings)
             if demo:
                 await _load_demo(client, settings)
 
@@ -97,9 +111,24 @@ async def _run_stack(settings: Settings, demo: bool) -> None:
 
             await _wait_for_stop(stop, worker_task, server_process)
             console.print("stopping the worker, the Temporal dev server and the codec server")
-            await running_worker.shutdown()
         finally:
+            # The worker stops first, also when the server died, so nothing keeps polling.
+            if running_worker is not None:
+                await running_worker.shutdown()
             stack.stop_dev_server(server_process)
+
+
+async def _build_worker(client: Client, settings: Settings) -> Worker:
+    """Build the worker with the stop grace period, on a client serving Prometheus metrics when IRP_METRICS_PORT is set."""
+    try:
+        grace = worker_entry.shutdown_timeout()
+        address = metrics_address()
+        worker_client = await connect(settings, runtime=build_runtime(address)) if address else client
+    except (worker_entry.InvalidShutdownTimeout, TelemetryError) as error:
+        raise stack.StackError(str(error)) from None
+    if address:
+        log.info("serving Prometheus metrics on http://%s/metrics", address)
+    return worker_entry.build_worker(worker_client, settings, graceful_shutdown_timeout=grace)
 
 
 def _codec_server(settings: Settings) -> AbstractContextManager[CodecServer | None]:
@@ -168,5 +197,5 @@ async def _load_demo(client, settings: Settings) -> None:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     logging.getLogger("temporalio").setLevel(logging.WARNING)
