@@ -11,11 +11,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from irp.cli.common import console, fail, print_json, run_with_client
-from irp.intake import expand_paths, intake_file
+from irp.decisions import describe_errors
+from irp.intake import deliver, expand_paths, incident_id_for, intake_file
+from irp.sources.manual import ManualReport, manual_source
 from irp.settings import Settings
 from models.decisions import DecisionRequest
 from models.incident import DecisionRecord, IncidentStatus
@@ -73,6 +76,38 @@ def _print_intake_line(result: dict) -> None:
         console.print(f"{result['file']}: rejected: {result['error']}", markup=False, highlight=False)
     else:
         console.print(f"{result['file']}: {result['action']} {result['incident']}", markup=False, highlight=False)
+
+
+def new(
+    title: Annotated[str, typer.Option(help="One-line title of the flaw.")],
+    description: Annotated[str, typer.Option(help="What the flaw is and what it affects.")],
+    cve: Annotated[str | None, typer.Option(help="CVE id, if one is assigned.")] = None,
+    reporter: Annotated[str | None, typer.Option(help="Who reported it; kept confidential.")] = None,
+    reference: Annotated[list[str] | None, typer.Option(help="A reference URL; repeat for more.")] = None,
+    embargo_until: Annotated[
+        str | None,
+        typer.Option(help="Embargo the report from its first moment until this ISO 8601 instant with a time zone."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open an incident from a manual report; triage then names the affected streams."""
+    try:
+        fields = ManualReport(title=title, description=description, cve=cve, reporter=reporter, references=reference or [])
+    except ValidationError as error:
+        fail(f"invalid manual report: {describe_errors(error)}", code=2)
+    public_date = _embargo_instant(embargo_until) if embargo_until else None
+    source = manual_source(fields, datetime.now(UTC))
+    source.embargo_until = public_date
+
+    async def work(client: Client, settings: Settings) -> dict:
+        action = await deliver(client, settings, source)
+        return {"incident": incident_id_for(source.report, public_date is not None), "action": action}
+
+    result = run_with_client(work)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"{result['action']} {result['incident']}", markup=False, highlight=False)
 
 
 def list_incidents(
