@@ -135,17 +135,6 @@ class IncidentActivities:
         )
 
     @activity.defn
-    def render_advisory(self, step: RenderInput) -> RenderResult:
-        """Render the Markdown advisory into the outputs folder."""
-        incident = step.incident
-        folder = self.outputs_dir / safe_file_name(incident.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "advisory.md"
-        text = render("advisory.md.j2", {"incident": incident})
-        _write_atomically(path, text)
-        return RenderResult(paths=[str(path)])
-
-    @activity.defn
     def render_review(self, step: RenderInput) -> RenderResult:
         """Render a Major Incident's post-incident review: timeline, decisions, deadlines."""
         incident = step.incident
@@ -166,7 +155,6 @@ class IncidentActivities:
             self.file_trackers,
             self.publish_trackers,
             self.record_tracker_decision,
-            self.render_advisory,
             self.render_review,
         ]
 

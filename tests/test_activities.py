@@ -11,7 +11,7 @@ from activities.incident import IncidentActivities, InvalidStepInput
 from irp.inventory import load_sbom
 from irp.settings import Settings
 from irp.sources.cve5 import parse_cve5
-from models.incident import Affect, IncidentStatus, Phase, Tracker
+from models.incident import Affect, IncidentStatus, Phase
 from models.records import AffectStatus
 from models.steps import FileTrackersInput, MatchInput, RenderInput, ScoreInput
 from tests.builders import cve_record, cyclonedx_sbom, write_json
@@ -65,28 +65,8 @@ def test_score_cvss_rejects_bad_vector(activities: IncidentActivities):
         ActivityEnvironment().run(activities.score_cvss, ScoreInput(vector="CVSS:3.1/AV:Q"))
 
 
-def test_render_advisory_keeps_hostile_text_inert(activities: IncidentActivities, settings: Settings):
-    incident = IncidentStatus(
-        id="CVE-2026-40002",
-        phase=Phase.closure,
-        title=HOSTILE,
-        description=HOSTILE,
-        affects=[affect("1.x")],
-        trackers=[Tracker(id="TRK-1", product="Acme", stream="1.x", decision="fixed", fixed_in="1.2.3")],
-    )
-
-    result = ActivityEnvironment().run(activities.render_advisory, RenderInput(incident=incident))
-
-    path = Path(result.paths[0])
-    assert path.parent.parent == settings.outputs_dir
-    text = path.read_text()
-    assert "{{ 7 * 7 }}" in text
-    assert "49" not in text
-    assert "looploop" not in text
-    assert "fixed in 1.2.3" in text
-
-
-def test_render_advisory_file_name_has_no_path(activities: IncidentActivities, settings: Settings):
-    incident = IncidentStatus(id="../../etc/passwd", phase=Phase.closure)
-    result = ActivityEnvironment().run(activities.render_advisory, RenderInput(incident=incident))
+def test_render_review_file_name_has_no_path(activities: IncidentActivities, settings: Settings):
+    incident = IncidentStatus(id="../../etc/passwd", phase=Phase.closed, title=HOSTILE)
+    result = ActivityEnvironment().run(activities.render_review, RenderInput(incident=incident))
     assert Path(result.paths[0]).resolve().is_relative_to(settings.outputs_dir)
+    assert "{{ 7 * 7 }}" in Path(result.paths[0]).read_text()
