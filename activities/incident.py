@@ -111,7 +111,11 @@ class IncidentActivities:
                 owner=affect.owner,
                 public=not step.private,
             )
-            filed.append(tracker.model_copy(update={"component": affect.component}))
+            filed.append(
+                tracker.model_copy(
+                    update={"component": affect.component, "compliance_priority": affect.compliance_priority}
+                )
+            )
         return FileTrackersResult(trackers=filed)
 
     @activity.defn

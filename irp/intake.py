@@ -27,6 +27,7 @@ REPORT_SUFFIXES = {".json", ".eml"}
 
 CVE_ID = re.compile(r"CVE-\d{4}-\d{4,19}", re.IGNORECASE)
 INTERNAL_PREFIX = "IRP-"
+MAX_INTAKE_BYTES = min(MAX_REPORT_BYTES, 1024 * 1024)
 
 
 class IntakeResult(BaseModel):
@@ -54,8 +55,12 @@ def read_source(path: Path, received_at: datetime) -> IntakeSource:
         size = path.stat().st_size
     except OSError as error:
         raise InvalidReport(str(path), f"cannot read the file: {error.strerror}") from None
-    if size > MAX_REPORT_BYTES:
-        raise InvalidReport(str(path), f"the file is {size} bytes; reports above {MAX_REPORT_BYTES} bytes are rejected")
+    if size > MAX_INTAKE_BYTES:
+        raise InvalidReport(
+            str(path),
+            f"the file is {size} bytes; reports above {MAX_INTAKE_BYTES} bytes are rejected, because a report "
+            "reaches Temporal both raw and parsed and Temporal refuses messages above 4 MB",
+        )
     try:
         data = path.read_bytes()
     except OSError as error:
@@ -78,6 +83,8 @@ def incident_id_for(report: Report, embargoed: bool = False) -> str:
     An embargoed report that is not a published CVE record gets an internal id, so no
     identifier from the report reaches Temporal's workflow ids and visibility store.
     """
+    if embargoed and report.id.upper().startswith(INTERNAL_PREFIX):
+        return report.id.upper()
     if embargoed and not (report.format == "cve5" and report.state == RecordState.published):
         return INTERNAL_PREFIX + hashlib.sha256(report.id.encode("utf-8")).hexdigest()[:12].upper()
     # A withdrawn record (such as a GHSA published twice) withdraws only its own id,

@@ -38,6 +38,9 @@ class EmbargoInForce(RuntimeError):
     """The incident is under embargo, so nothing about it may be written to published files."""
 
 
+NOT_AFFECTED = "Not affected"
+
+
 @dataclass(frozen=True)
 class StreamSummary:
     """One product stream as customers read it: whether it is affected and what to do."""
@@ -68,7 +71,9 @@ def render_outputs(
         raise EmbargoInForce(f"incident {incident.id} is under embargo; its public outputs are rendered once the embargo lifts")
 
     context = _context(incident, publisher, advisory_url)
-    markdown = render("advisory.md.j2", {"incident": _markdown_view(incident)})
+    streams = [asdict(summary) for summary in stream_summaries(incident)]
+    markdown_streams = [_cleaned(stream, escape=_escape_markdown) for stream in streams]
+    markdown = render("advisory.md.j2", {"incident": _markdown_view(incident), "streams": markdown_streams})
     html = render("advisory.html.j2", context)
     message = build_notification(incident, render("customer_notification.txt.j2", context), sender, recipients, publisher, date)
 
@@ -106,11 +111,20 @@ def build_notification(
 
 
 def stream_summaries(incident: IncidentStatus) -> list[StreamSummary]:
-    """Summarise every stream the incident names, in the order it first names them."""
+    """Summarise the streams the flaw concerns, in the order the incident first names them.
+
+    Streams that ship no matching component and were never affected are left out, so an
+    advisory does not list every product in the inventory.
+    """
     keys: dict[tuple[str, str], None] = {}
     for item in (*incident.affects, *incident.trackers):
         keys.setdefault((item.product, item.stream), None)
-    return [_summarise_stream(incident, product, stream) for product, stream in keys]
+    summaries = [_summarise_stream(incident, product, stream) for product, stream in keys]
+    return [s for s in summaries if s.components or s.status != NOT_AFFECTED or _tracked(incident, s)]
+
+
+def _tracked(incident: IncidentStatus, summary: StreamSummary) -> bool:
+    return any((t.product, t.stream) == (summary.product, summary.stream) for t in incident.trackers)
 
 
 def clean_text(value: str) -> str:
@@ -200,7 +214,7 @@ def _status_and_action(incident: IncidentStatus, affects: list, tracker: Tracker
     mitigation = bool(incident.mitigation)
     until_fixed = " Apply the mitigation below until then." if mitigation else ""
     if incident.triage in (TriageOutcome.not_affected, TriageOutcome.false_positive):
-        return "Not affected", "No action is needed."
+        return NOT_AFFECTED, "No action is needed."
     if tracker is not None:
         return _tracker_status_and_action(tracker, mitigation)
 
@@ -209,14 +223,14 @@ def _status_and_action(incident: IncidentStatus, affects: list, tracker: Tracker
         return "Affected", "A fix is not yet available." + until_fixed
     if AffectStatus.unknown in statuses:
         return "Under investigation", "We are investigating whether this product is affected." + until_fixed
-    return "Not affected", "No action is needed."
+    return NOT_AFFECTED, "No action is needed."
 
 
 def _tracker_status_and_action(tracker: Tracker, mitigation: bool) -> tuple[str, str]:
     until_fixed = " Apply the mitigation below until then." if mitigation else ""
     decision = tracker.decision
     if decision == EngineeringDecision.not_affected:
-        return "Not affected", "No action is needed."
+        return NOT_AFFECTED, "No action is needed."
     if decision == EngineeringDecision.fixed:
         if tracker.fixed_in:
             return f"Fixed in {tracker.fixed_in}", f"Update to {tracker.fixed_in} or later."

@@ -36,6 +36,9 @@ def load_policy(path: Path | None) -> Policy:
         raise InvalidPolicy(source, ["the file is not UTF-8 text"]) from None
     except yaml.YAMLError as error:
         raise InvalidPolicy(source, [f"not valid YAML: {error}"]) from None
+    except ValueError as error:
+        # PyYAML builds unquoted dates itself and raises ValueError for impossible ones (2026-02-30).
+        raise InvalidPolicy(source, [f"invalid date: {error}; write dates as YYYY-MM-DD"]) from None
     if not isinstance(document, dict):
         raise InvalidPolicy(source, ["expected a mapping of policy keys at the top level"])
     return parse_policy(document, source)

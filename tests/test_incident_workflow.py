@@ -111,7 +111,9 @@ async def test_incident_walks_every_phase(time_skipping_env: WorkflowEnvironment
     assert final.resolution == "fixed"
     outputs = {Path(path).name: Path(path) for path in final.outputs}
     assert set(outputs) == {"cve-2026-10001.json", "advisory.md", "advisory.html", "customer-notification.eml"}
-    assert "fixed in 2.3.1" in outputs["advisory.md"].read_text()
+    advisory = outputs["advisory.md"].read_text()
+    assert "| Acme Gateway | 2.x | widget 2.3.0 | Fixed in 2.3.1 |" in advisory
+    assert "Update to 2.3.1 or later." in advisory
     vex = json.loads(outputs["cve-2026-10001.json"].read_text())
     assert validate_document(vex) == []
     assert vex["vulnerabilities"][0]["cve"] == "CVE-2026-10001"

@@ -433,7 +433,7 @@ def test_markdown_keeps_hostile_text_literal(tmp_path: Path) -> None:
     assert "\n# heading" not in markdown
     assert " \\| pipe" in markdown
     assert " | pipe" not in markdown
-    assert "fixed in 2.3.1" in markdown
+    assert "| Fixed in 2.3.1 |" in markdown
     assert LONG_LINE in markdown
     assert "\x1b" not in markdown
     assert "- <https://example.org/advisories/widget>" in markdown

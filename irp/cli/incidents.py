@@ -63,11 +63,11 @@ def _embargo_instant(text: str) -> datetime:
     try:
         instant = datetime.fromisoformat(text)
     except ValueError:
-        fail(f"--embargo-until `{text}` is not an ISO 8601 instant such as 2027-01-15T14:00:00+00:00")
+        fail(f"--embargo-until `{text}` is not an ISO 8601 instant such as 2027-01-15T14:00:00+00:00", code=2)
     if instant.tzinfo is None:
-        fail(f"--embargo-until `{text}` has no time zone; add one, such as +00:00 or Z")
+        fail(f"--embargo-until `{text}` has no time zone; add one, such as +00:00 or Z", code=2)
     if instant <= datetime.now(UTC):
-        fail(f"--embargo-until `{text}` is not in the future")
+        fail(f"--embargo-until `{text}` is not in the future", code=2)
     return instant
 
 

@@ -189,7 +189,8 @@ def _state_not_affected(incident: IncidentStatus, stream: Stream, product_ids: l
     statements.add_status("known_not_affected", product_ids)
     reason = _not_affected_reason(incident, stream)
     label = _justification_label(reason, stream)
-    statements.flags.setdefault(label, []).extend(product_ids)
+    if label is not None:
+        statements.flags.setdefault(label, []).extend(product_ids)
     statements.threats.append(Threat(category=ThreatCategory.impact, details=reason, product_ids=product_ids))
 
 
@@ -202,14 +203,18 @@ def _not_affected_reason(incident: IncidentStatus, stream: Stream) -> str:
     return " ".join(reasons) or "The product is not affected."
 
 
-def _justification_label(reason: str, stream: Stream) -> FlagLabel:
-    """Pick the VEX justification code a reason names, else infer it from whether the stream ships the component."""
+def _justification_label(reason: str, stream: Stream) -> FlagLabel | None:
+    """Pick the VEX justification code a reason names, or `component_not_present` when the stream ships no match.
+
+    A stream that ships the component gets no code unless the reason names one: the
+    impact statement then carries the reason, and no claim is made the analyst did not make.
+    """
     lowered = reason.lower()
     for label, hints in _LABEL_HINTS:
         if any(hint in lowered for hint in hints):
             return label
     if any(affect.component for affect in stream.affects):
-        return FlagLabel.vulnerable_code_not_present
+        return None
     return FlagLabel.component_not_present
 
 
