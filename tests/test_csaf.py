@@ -373,6 +373,39 @@ def test_latest_version_sorts_same_dates_by_version() -> None:
     assert failed_tests(document) == {"6.1.16"}
 
 
+@pytest.mark.parametrize("name", ["<=2.4", "> 1.0", "before 3.0", "2.x Versions", "All", "1.2 and LATER"])
+def test_version_range_name_fails(name: str) -> None:
+    document = minimal_vex()
+    add_version_branch(document, name)
+
+    assert failed_tests(document) == {"6.1.31"}
+
+
+@pytest.mark.parametrize("name", ["all-in-one 2.0", "2.0-laterite", "versions.3", "earlier_build-7"])
+def test_range_word_inside_word_passes(name: str) -> None:
+    document = minimal_vex()
+    add_version_branch(document, name)
+
+    assert validate_document(document) == []
+
+
+def test_revision_dates_compare_as_instants() -> None:
+    document = minimal_vex()
+    # Version 2 is dated 08:30 UTC, before version 1 at 09:00 UTC, though its text sorts later:
+    # the history then starts at 2, goes down to 1 and ends at 1, not at the document version 2.
+    history(document, ("2024-01-02T09:00:00Z", "1"), ("2024-01-02T10:30:00+02:00", "2"), version="2")
+
+    assert failed_tests(document) == {"6.1.14", "6.1.16", "6.1.21"}
+
+
+def test_revision_dates_lower_case() -> None:
+    document = minimal_vex()
+    # RFC 3339 allows `t` and `z`. Sorted by date, the history runs 2 then 1.
+    history(document, ("2024-01-02t09:00:00z", "1"), ("2024-01-01t09:00:00z", "2"), version="1")
+
+    assert failed_tests(document) == {"6.1.14", "6.1.21"}
+
+
 # Building VEX documents from incidents.
 
 
@@ -457,7 +490,10 @@ def test_build_not_affected_affect() -> None:
 
     item = vulnerability(document)
     assert item["product_status"] == {"known_not_affected": ["acme-gateway:2.x", "libparse-1.2:in:acme-gateway:2.x"]}
-    assert item["flags"] == [{"label": "vulnerable_code_not_present", "product_ids": item["product_status"]["known_not_affected"]}]
+    assert "flags" not in item, "no justification code the analyst did not state"
+    statements = [t for t in item["threats"] if t.get("product_ids") == item["product_status"]["known_not_affected"]]
+    assert statements and statements[0]["category"] == "impact"
+    assert validate_document(document) == []
     assert "scores" not in item
 
 

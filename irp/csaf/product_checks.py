@@ -41,8 +41,12 @@ VEX_JUSTIFICATION_LABELS = frozenset(
     }
 )
 
-# A `product_version` branch name containing any of these is a version range.
-VERSION_RANGE_MARKERS = ("<", "<=", ">", ">=", "after", "all", "before", "earlier", "later", "prior", "versions")
+# A `product_version` branch name containing one of these operators, or one of
+# these words as a whitespace-separated word in any case, is a version range.
+# A word inside another word does not count, so `after-eight` names one version,
+# as a valid document of the OASIS CSAF 2.0 test suite requires.
+VERSION_RANGE_OPERATORS = ("<=", ">=", "<", ">")
+VERSION_RANGE_WORDS = frozenset({"after", "all", "before", "earlier", "later", "prior", "versions"})
 
 # Parts of a vulnerability item that point at products or product groups.
 _REFERENCING_PARTS = ("remediations", "scores", "threats", "flags")
@@ -283,11 +287,20 @@ def check_version_ranges(document: dict[str, Any]) -> Iterator[Failure]:
         name = text(branch.get("name"))
         if branch.get("category") != "product_version" or name is None:
             continue
-        markers = [marker for marker in VERSION_RANGE_MARKERS if marker in name.lower()]
-        if markers:
+        marker = version_range_marker(name)
+        if marker is not None:
             yield Failure("6.1.31", f"{path}/name",
-                          f"product_version {name!r} looks like a version range (contains {markers[0]!r}); "
+                          f"product_version {name!r} looks like a version range (contains {marker!r}); "
                           "use the category product_version_range")
+
+
+def version_range_marker(name: str) -> str | None:
+    """Return the operator or word that makes a version name a range, or None if it names one version."""
+    lowered = name.lower()
+    operator = next((operator for operator in VERSION_RANGE_OPERATORS if operator in lowered), None)
+    if operator is not None:
+        return operator
+    return next((word for word in lowered.split() if word in VERSION_RANGE_WORDS), None)
 
 
 def check_multiple_vex_flags(document: dict[str, Any]) -> Iterator[Failure]:

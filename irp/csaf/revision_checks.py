@@ -67,11 +67,12 @@ def parse_version(value: Any) -> Version | None:
 
 
 def parse_date(value: Any) -> datetime | None:
-    """Parse an RFC 3339 date-time; one without an offset is taken as UTC."""
+    """Parse an RFC 3339 date-time with `T` and `Z` in either case, taking one without an offset as UTC."""
     if not isinstance(value, str):
         return None
     try:
-        parsed = datetime.fromisoformat(value)
+        # NOTE: digits past the microsecond are dropped, so two dates that differ only there compare equal.
+        parsed = datetime.fromisoformat(value.upper())
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
