@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import yaml
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner
 
+import irp.cli.audit as audit_command
 from irp.audit import replayer as replaying
 from irp.audit.archive import MANIFEST, add_histories, check_archive, find_in_archive
 from irp.audit.build import build_report
@@ -27,6 +32,14 @@ from models.incident import IncidentInput, IncidentStatus
 from models.steps import LoadPolicyInput
 from tests.builders import CVSS_VECTOR, cve_record, cyclonedx_sbom, write_json
 from tests.record_golden import GOLDEN_CODEC_KEYS, GOLDEN_DIR
+from tests.test_incident_workflow import (  # noqa: F401 - fixtures used by name
+    start_incident,
+    terminate_leftovers,
+    triaged,
+    two_streams,
+    wait_for,
+)
+from worker import build_worker
 from workflows.incident import IncidentWorkflow
 
 pytestmark = pytest.mark.timeout(60)
@@ -134,6 +147,79 @@ async def test_changed_timer_is_a_finding(golden_converter: DataConverter):
     assert len(mismatches) == 1
     assert mismatches[0].event_id == int(timer["eventId"])
     assert "golden-short-ladder" in mismatches[0].message
+
+
+ROLES_POLICY = {
+    "version": "roles-audit",
+    "roles": {"people": {"tina": ["triage"], "ada": ["assessor"], "lee": ["psirt_lead"], "lou": ["legal"]}},
+}
+
+
+def with_nanosecond_times(history: WorkflowHistory) -> WorkflowHistory:
+    """Return a copy whose event times carry nanoseconds, as the dev server and Temporal Cloud record them.
+
+    The time-skipping server records milliseconds. With 999 ns more, protobuf's `ToDatetime`
+    truncates an event time to the microsecond below the `workflow.now()` that replay derives
+    from it, which is how the audit meets timestamps from a real server.
+    """
+    copy = history_from_json(history_to_json(history), history.workflow_id)
+    for event in copy.events:
+        event.event_time.nanos += 999
+    return copy
+
+
+async def test_major_incident_timers_match_policy(time_skipping_env: WorkflowEnvironment, two_streams: Settings, tmp_path: Path):
+    policy_file = tmp_path / "policy.yml"
+    policy_file.write_text(yaml.safe_dump(ROLES_POLICY))
+    settings = dataclasses.replace(two_streams, policy_file=policy_file)
+    client = time_skipping_env.client
+    async with build_worker(client, settings, workflow_failure_exception_types=[Exception]):
+        handle = await start_incident(client, settings, tmp_path, cve_record("CVE-2026-71002"))
+        await wait_for(handle, triaged)
+        await handle.signal("triage", {"by": "tina", "reason": "ships", "decision": "affected"})
+        await wait_for(handle, lambda status: bool(status.trackers))
+        await handle.signal("assess", {"by": "ada", "reason": "remote", "impact": "Critical", "cvss_vector": CVSS_VECTOR})
+        await wait_for(handle, lambda status: status.cvss is not None)
+        await handle.signal("major_incident", {"by": "ada", "reason": "wormable", "state": "requested"})
+        await wait_for(handle, lambda status: status.major_incident == "requested")
+        await handle.signal("major_incident", {"by": "ada", "reason": "urgent", "state": "approved"})
+        await wait_for(handle, lambda status: bool(status.rejections))
+        await handle.signal("major_incident", {"by": "lee", "reason": "agreed", "state": "approved"})
+        await wait_for(handle, lambda status: status.major_incident == "approved")
+        await handle.signal("assess", {"by": "ada", "reason": "r", "statement": "Update to 2.3.1.", "mitigation": "Block port 8443."})
+        status = await wait_for(handle, lambda status: status.statement is not None)
+        history = await handle.fetch_history()
+        await handle.terminate("test finished")
+
+    fix = next(deadline for deadline in status.deadlines if deadline.name.startswith("fix"))
+    assert fix.policy == "major_incident: 5 business days"
+    for recorded in (history, with_nanosecond_times(history)):
+        report = await build_report(recorded, pydantic_data_converter)
+        assert report.replay.ok, report.replay.error
+        assert report.findings == []
+        legal = [timer for timer in report.timers if timer.summary == "statement approval legal reminder"]
+        assert legal, [timer.summary for timer in report.timers]
+        assert all(timer.expected_summary == timer.summary for timer in report.timers)
+
+        signals = {signal.event_id: signal for signal in report.signals}
+        approval = next(d for d in report.decisions if d.signal == "major_incident" and d.details.get("state") == "approved")
+        assert signals[approval.event_id].input["by"] == "lee"
+        assert [(r.signal, signals[r.event_id].input["by"]) for r in report.rejections] == [("major_incident", "ada")]
+
+
+def test_audit_all_lists_findings(golden_converter, monkeypatch: pytest.MonkeyPatch):
+    document = json.loads((GOLDEN_DIR / "missed-deadline.json").read_text())
+    timer = next(event for event in document["events"] if "timerStartedEventAttributes" in event)
+    timer["timerStartedEventAttributes"]["startToFireTimeout"] = "3s"
+    histories = [("CVE-2026-70001", golden("every-phase")), ("CVE-2026-70004", history_from_json(json.dumps(document)))]
+    monkeypatch.setattr(audit_command, "run_with_client", lambda work: histories)
+
+    result = runner.invoke(app, ["audit", "--all"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.stdout.split())
+    assert "2 incident(s) replayed: 2 ok, 0 failed; 1 with findings (CVE-2026-70004)" in output
+    assert f"CVE-2026-70004: clock mismatch (event {timer['eventId']}): timer" in output
+    assert "CVE-2026-70001:" not in output
 
 
 async def test_inserted_activity_fails_replay(golden_converter: DataConverter):

@@ -34,6 +34,10 @@ from workflows import search_attributes as attributes
 CLOCK_TOLERANCE = timedelta(seconds=1)
 """How far a timer may fire from its re-derived clock event before it is a finding."""
 MATCH_TOLERANCE = timedelta(seconds=1)
+SAME_INSTANT = timedelta(microseconds=1)
+"""How far a decision's `workflow.now()` may lie from its task's start event time and still be the same instant.
+
+temporalio 1.35.0 turns the nanosecond event time into a float, which rounds it, but protobuf's `ToDatetime` truncates it."""
 SYSTEM = "irp"
 INTAKE_SIGNAL = "add_source"
 REJECTED_SIGNAL = "rejected_decision"
@@ -76,6 +80,8 @@ class _HistoryWalk:
         self.updates: list[UpdateEntry] = []
         self.activities: dict[int, ActivityEntry] = {}
         self.timers: dict[str, TimerEntry] = {}
+        self.timer_tasks: dict[str, int] = {}
+        """The `WorkflowTaskStarted` event id of the task that started each timer, by timer id."""
         self.search_attributes: list[SearchAttributeChange] = []
         self.policy: Policy | None = None
         self.result: IncidentStatus | None = None
@@ -100,11 +106,16 @@ class _HistoryWalk:
         index = bisect.bisect_right([task[0] for task in self.task_starts], event_id)
         return self.task_starts[index][2] if index < len(self.task_starts) else None
 
-    def workflow_time_of_command(self, completed_id: int) -> datetime | None:
-        """Return the workflow time of the task whose completion recorded a command."""
+    def task_of_command(self, completed_id: int) -> tuple[int, int, datetime] | None:
+        """Return (started id, completed id, started time) of the task whose completion recorded a command."""
         # The time-skipping server records the task's started event id here instead of the completed one.
         candidates = [task for task in self.task_starts if task[0] <= completed_id]
-        return candidates[-1][2] if candidates else None
+        return candidates[-1] if candidates else None
+
+    def workflow_time_of_command(self, completed_id: int) -> datetime | None:
+        """Return the workflow time of the task whose completion recorded a command."""
+        task = self.task_of_command(completed_id)
+        return task[2] if task else None
 
     async def decode(self, payloads: list[Payload], type_hint: type | None = None, where: str = "", event_id: int | None = None) -> Any:
         """Decode the first payload, recording a finding instead of raising when it cannot be decoded."""
@@ -206,7 +217,10 @@ class _HistoryWalk:
 
     async def _on_timer_started(self, event: HistoryEvent) -> None:
         started = event.timer_started_event_attributes
-        at = self.workflow_time_of_command(started.workflow_task_completed_event_id) or _time(event)
+        task = self.task_of_command(started.workflow_task_completed_event_id)
+        at = task[2] if task else _time(event)
+        if task is not None:
+            self.timer_tasks[started.timer_id] = task[0]
         duration = started.start_to_fire_timeout.ToTimedelta()
         self.timers[started.timer_id] = TimerEntry(
             event_id=event.event_id,
@@ -360,20 +374,26 @@ class _HistoryWalk:
                 )
 
     def _check_clocks(self, report: AuditReport, probe: ProbeResult) -> None:
-        """Compare every timer with the next clock event re-derived from the recorded policy at the same workflow time."""
+        """Compare every timer with the next clock event re-derived from the state of the workflow task that started it."""
         if not probe.clock_events:
             if report.timers:
                 report.findings.append(
                     Finding(kind="clock not re-derived", message="the replay recorded no clock events, so no timer was checked")
                 )
             return
-        observed = sorted(probe.clock_events)
         for timer in report.timers:
-            index = bisect.bisect_right(observed, timer.started_at)
-            if index == 0:
-                report.findings.append(Finding(kind="clock mismatch", message=f"timer {timer.timer_id} started before the policy was loaded", event_id=timer.event_id))
+            task = self.timer_tasks.get(timer.timer_id)
+            if task is None or task not in probe.clock_events:
+                report.findings.append(
+                    Finding(
+                        kind="clock mismatch",
+                        message=f"timer {timer.timer_id} ({timer.summary}) started in a workflow task where the replay "
+                        "had no incident with a loaded policy, so its clock cannot be re-derived",
+                        event_id=timer.event_id,
+                    )
+                )
                 continue
-            expected = probe.clock_events[observed[index - 1]]
+            expected = probe.clock_events[task]
             if expected is None:
                 report.findings.append(
                     Finding(
@@ -434,7 +454,7 @@ class _Senders:
     def _take(self, names: tuple[str, ...], at: datetime) -> dict[str, Any] | None:
         """Take the first sender applied at exactly this workflow time, else the first within the tolerance."""
         named = [candidate for candidate in self.candidates if candidate["name"] in names and candidate["at"] is not None]
-        exact = [candidate for candidate in named if candidate["at"] == at]
+        exact = [candidate for candidate in named if abs(candidate["at"] - at) <= SAME_INSTANT]
         close = [candidate for candidate in named if abs(candidate["at"] - at) <= MATCH_TOLERANCE]
         chosen = (exact or close or [None])[0]
         if chosen is not None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
@@ -59,8 +58,8 @@ class ProbeResult:
     """Observations of the clock probe while it replays one run."""
 
     verdict: ReplayVerdict
-    clock_events: dict[datetime, deadlines.ClockEvent | None] = field(default_factory=dict)
-    """The next clock event re-derived at the end of each workflow task, by workflow time."""
+    clock_events: dict[int, deadlines.ClockEvent | None] = field(default_factory=dict)
+    """The next clock event re-derived at the end of each workflow task, by the task's `WorkflowTaskStarted` event id."""
     incident: Incident | None = None
     """The replayed workflow's incident after the last event."""
 
@@ -110,13 +109,17 @@ class _ClockProbeInbound(WorkflowInboundInterceptor):
         instance = workflow.instance()
 
         def observe() -> bool:
-            # Temporal evaluates wait conditions after every step of the event loop, so the last
-            # observation at a workflow time is the state that the task's timers were started from.
+            # Temporal evaluates wait conditions after every step of the event loop, and handlers run
+            # before the workflow code they wake, so the last observation in a workflow task is the
+            # state that the task's timers were started from. In replay the history length is the
+            # task's `WorkflowTaskStarted` event id. Workflow time is no key: `workflow.now()` rounds
+            # a nanosecond event time that the history walk truncates, so they differ by a microsecond.
             incident, policy = getattr(instance, "incident", None), getattr(instance, "policy", None)
             if isinstance(incident, Incident):
                 probe.incident = incident
             if isinstance(incident, Incident) and isinstance(policy, Policy):
-                probe.clock_events[workflow.now()] = _next_event(incident, policy)
+                task = workflow.info().get_current_history_length()
+                probe.clock_events[task] = _next_event(incident, policy)
             return False
 
         watcher = asyncio.create_task(workflow.wait_condition(observe))

@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from irp.audit.archive import ArchiveError, add_histories, archive_dir, find_in_archive, manifest_body_hash, read_manifest
 from irp.audit.build import build_report
-from irp.audit.bulk import replay_each, replay_failures, verify_archive
+from irp.audit.bulk import audit_each, describe_findings, replay_failures, verify_archive
 from irp.audit.history import HistoryError, fetch_history
 from irp.audit.render import FORMATS, render_report
 from irp.cli.common import console, errors, fail, run_with_client
@@ -39,7 +39,7 @@ class AuditGroup(TyperGroup):
 
 app = typer.Typer(
     cls=AuditGroup,
-    help="Audit incidents. `irp audit ID [--format md|html|json] [--output FILE]` prints one audit report; `irp audit --all [--query Q]` replays every incident and exits 1 naming each failure.",
+    help="Audit incidents. `irp audit ID [--format md|html|json] [--output FILE]` prints one audit report; `irp audit --all [--query Q]` audits every incident, lists each finding, and exits 1 naming each replay failure.",
     no_args_is_help=True,
 )
 
@@ -47,12 +47,12 @@ app = typer.Typer(
 @app.command(name=REPORT_COMMAND, hidden=True)
 def report(
     incident_id: Annotated[str | None, typer.Argument(help="Incident id, such as a CVE id.")] = None,
-    all_incidents: Annotated[bool, typer.Option("--all", help="Replay every incident and summarise.")] = False,
+    all_incidents: Annotated[bool, typer.Option("--all", help="Audit every incident and summarise replay failures and findings.")] = False,
     query: Annotated[str | None, typer.Option(help="With --all: extra visibility query, e.g. \"IrpPhase = 'closed'\".")] = None,
     output_format: Annotated[str, typer.Option("--format", help="Report format: md, html or json.")] = "md",
     output: Annotated[Path | None, typer.Option(help="Write the report to this file instead of stdout.")] = None,
 ) -> None:
-    """Print one incident's audit report, or replay every incident with --all."""
+    """Print one incident's audit report, or audit every incident with --all."""
     if all_incidents:
         if incident_id is not None:
             _usage("give an incident id or --all, not both")
@@ -81,7 +81,7 @@ def report(
 
 
 def replay_all(query: str | None) -> None:
-    """Replay every incident Temporal holds and exit 1 naming each one that fails."""
+    """Audit every incident Temporal holds, list each finding, and exit 1 naming each one that fails replay."""
     settings = load_settings()
     converter = _data_converter(settings)
 
@@ -90,11 +90,18 @@ def replay_all(query: str | None) -> None:
 
     histories = run_with_client(work)
     with _progress() as progress:
-        task = progress.add_task("replaying", total=len(histories))
-        verdicts = asyncio.run(replay_each(histories, converter, progress=lambda name: progress.advance(task)))
-    failures = replay_failures(verdicts)
+        task = progress.add_task("auditing", total=len(histories))
+        audits = asyncio.run(audit_each(histories, converter, progress=lambda name: progress.advance(task)))
+    failures = replay_failures([(audit.name, audit.verdict) for audit in audits])
+    with_findings = [audit.name for audit in audits if audit.findings]
 
-    console.print(f"{len(verdicts)} incident(s) replayed: {len(verdicts) - len(failures)} ok, {len(failures)} failed", highlight=False, soft_wrap=True)
+    summary = f"{len(audits)} incident(s) replayed: {len(audits) - len(failures)} ok, {len(failures)} failed; {len(with_findings)} with findings"
+    if with_findings:
+        summary += f" ({', '.join(with_findings)})"
+    console.print(summary, markup=False, highlight=False, soft_wrap=True)
+    # Findings are for an auditor to read, not replay failures, so they alone keep exit code 0.
+    for line in describe_findings(audits):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     for failure in failures:
         errors.print(failure, markup=False, highlight=False, soft_wrap=True)
     if failures:
