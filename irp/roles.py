@@ -1,4 +1,4 @@
-"""Who may take which decision, from the policy's people, roles and stream owners."""
+"""Decision permissions: the roles each decision needs, from the policy's people and stream owners."""
 
 from __future__ import annotations
 

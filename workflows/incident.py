@@ -567,7 +567,7 @@ class IncidentWorkflow:
 
     @workflow.signal(name="approve_dismissal", description=DECISION_DESCRIPTIONS["approve_dismissal"])
     def approve_dismissal(self, *payloads: Any) -> None:
-        """Take a second analyst's answer on a dismissal."""
+        """Take a second analyst's approval or refusal of a dismissal."""
         self._take("approve_dismissal", payloads)
 
     @workflow.signal(name="major_incident", description=DECISION_DESCRIPTIONS["major_incident"])
