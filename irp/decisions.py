@@ -91,8 +91,9 @@ def describe_errors(error: ValidationError) -> str:
     """Render pydantic errors as `field: problem` phrases."""
     phrases = []
     for detail in error.errors(include_url=False):
-        field = ".".join(str(part) for part in detail["loc"]) or "payload"
-        phrases.append(f"{field}: {detail['msg']}")
+        message = detail["msg"].removeprefix("Value error, ")
+        field = ".".join(str(part) for part in detail["loc"])
+        phrases.append(f"{field}: {message}" if field else message)
     return "; ".join(phrases)
 
 

@@ -117,6 +117,7 @@ async def test_incident_walks_every_phase(time_skipping_env: WorkflowEnvironment
     vex = json.loads(outputs["cve-2026-10001.json"].read_text())
     assert validate_document(vex) == []
     assert vex["vulnerabilities"][0]["cve"] == "CVE-2026-10001"
+    assert vex["document"]["tracking"]["status"] == "final"
     assert [d.signal for d in final.decisions] == ["triage", "assess", "tracker_decision"]
     assert all(item.done for item in final.checklist)
 

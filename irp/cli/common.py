@@ -19,7 +19,7 @@ from irp.settings import Settings, load_settings
 T = TypeVar("T")
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:

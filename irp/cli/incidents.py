@@ -15,9 +15,9 @@ from pydantic import ValidationError
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from irp.cli.common import console, fail, print_json, run_with_client
+from irp.cli.common import console, errors, fail, print_json, run_with_client
 from irp.decisions import describe_errors
-from irp.intake import deliver, expand_paths, incident_id_for, intake_file
+from irp.intake import REPORT_SUFFIXES, deliver, expand_paths, incident_id_for, intake_file
 from irp.sources.manual import ManualReport, manual_source
 from irp.settings import Settings
 from models.decisions import DecisionRequest
@@ -40,6 +40,7 @@ def intake(
 ) -> None:
     """Start one incident per reported flaw, or add the report to its incident."""
     public_date = _embargo_instant(embargo_until) if embargo_until else None
+    _warn_about_skipped_files(paths)
 
     async def work(client: Client, settings: Settings) -> list[dict]:
         results = []
@@ -57,6 +58,18 @@ def intake(
         fail("no report files found in " + ", ".join(str(p) for p in paths))
     if any(result["action"] == "rejected" for result in results):
         raise typer.Exit(1)
+
+
+def _warn_about_skipped_files(paths: list[Path]) -> None:
+    """Name how many files in the given folders intake leaves alone, so none is skipped silently."""
+    for folder in (path for path in paths if path.is_dir()):
+        skipped = [p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() not in REPORT_SUFFIXES]
+        if skipped:
+            errors.print(
+                f"{folder}: skipped {len(skipped)} file(s) that are not .json or .eml reports, e.g. {skipped[0].name}",
+                markup=False,
+                highlight=False,
+            )
 
 
 def _embargo_instant(text: str) -> datetime:

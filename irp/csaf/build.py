@@ -319,7 +319,7 @@ def _document_meta(
     title = f"{incident.id}: {incident.title}" if incident.title else incident.id
     tracking = Tracking(
         id=incident.id,
-        status=TrackingStatus.final if incident.phase == Phase.closed else TrackingStatus.interim,
+        status=TrackingStatus.final if _settled(incident) else TrackingStatus.interim,
         version=ordered[-1].number,
         initial_release_date=ordered[0].date,
         current_release_date=max(now, ordered[-1].date),
@@ -345,3 +345,12 @@ def _irp_version() -> str | None:
         return metadata.version("irp")
     except metadata.PackageNotFoundError:
         return None
+
+
+def _settled(incident: IncidentStatus) -> bool:
+    """Tell whether the facts are final: the incident closed, or every tracker resolved, or a dismissal."""
+    if incident.phase == Phase.closed:
+        return True
+    if incident.triage in (TriageOutcome.not_affected, TriageOutcome.false_positive):
+        return True
+    return bool(incident.trackers) and all(tracker.resolved for tracker in incident.trackers)
