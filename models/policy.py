@@ -105,18 +105,34 @@ class SlaTable(BaseModel):
         return getattr(self, impact.value)
 
 
+DEFAULT_SLA_TABLES = {
+    "compliance_priority": {"Critical": "7 days", "Important": "21 days", "Moderate": "50 days", "Low": "180 days"},
+    "standard": {"Critical": "30 days", "Important": "60 days", "Moderate": "90 days", "Low": "180 days"},
+}
+
+
 class Sla(BaseModel):
     """Fix deadlines: Major Incidents, compliance-priority streams and the rest."""
 
     model_config = ConfigDict(extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_tables(cls, data: Any) -> Any:
+        """Take the default for any impact a policy's table leaves out."""
+        if not isinstance(data, dict):
+            return data
+        filled = dict(data)
+        for name, defaults in DEFAULT_SLA_TABLES.items():
+            if isinstance(filled.get(name), dict):
+                filled[name] = {**defaults, **filled[name]}
+        return filled
+
     major_incident: PolicyDuration = Duration(business_days=5)
     statement_approval: PolicyDuration = Duration(business_days=2)
     """Time for legal and communications to review a Major Incident's statement."""
-    compliance_priority: SlaTable = SlaTable(
-        Critical="7 days", Important="21 days", Moderate="50 days", Low="180 days"
-    )
-    standard: SlaTable = SlaTable(Critical="30 days", Important="60 days", Moderate="90 days", Low="180 days")
+    compliance_priority: SlaTable = SlaTable(**DEFAULT_SLA_TABLES["compliance_priority"])
+    standard: SlaTable = SlaTable(**DEFAULT_SLA_TABLES["standard"])
 
 
 class EscalationLevel(BaseModel):

@@ -69,7 +69,7 @@ def test_policy_durations_parse(text: str, expected: Duration):
         ({"calendar": {"time_zone": "Mars/Olympus"}}, "calendar.time_zone: 'Mars/Olympus': expected an IANA time zone"),
         ({"calendar": {"weekend": ["Caturday"]}}, "expected weekday names"),
         ({"calendar": {"holidays": ["next tuesday"]}}, "calendar.holidays.0: 'next tuesday'"),
-        ({"sla": {"standard": {"Critical": "30 days"}}}, "sla.standard.Important: missing"),
+        ({"sla": {"standard": {"Critical": "soon"}}}, "sla.standard.Critical: 'soon': expected a duration"),
         ({"embargo": {"readiness_lead": "2 business days"}}, "expected a fixed length"),
         ({"escalation": []}, "escalation: List should have at least 1 item"),
         ({"escalation": [{"name": "x", "notify": ["nobody"]}]}, "names `nobody`"),
@@ -191,3 +191,10 @@ def test_example_policy_is_valid():
     assert policy.version == "2026-12-example"
     assert policy.roles.enforced
     assert [level.name for level in policy.escalation] == ["owner", "team lead", "PSIRT manager"]
+
+
+def test_partial_sla_table_keeps_defaults():
+    policy = parse_policy({"sla": {"standard": {"Critical": "14 days"}}})
+    assert policy.sla.standard.Critical == Duration(length=timedelta(days=14))
+    assert policy.sla.standard.Important == Duration(length=timedelta(days=60))
+    assert policy.sla.compliance_priority.Critical == Duration(length=timedelta(days=7))
