@@ -113,7 +113,7 @@ def _in_progress(path: Path) -> bool:
 
 
 def location_root(location: FeedLocation) -> Path:
-    """Return the folder that holds a location's `processed/` and `failed/` folders."""
+    """Return the folder that contains a location's `processed/` and `failed/` folders."""
     return Path(location.path)
 
 

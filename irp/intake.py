@@ -110,7 +110,7 @@ async def deliver(client: Client, settings: Settings, source: IntakeSource) -> s
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         static_summary=f"Incident {incident_id}",
     )
-    # The signal-with-start response tells whether this call started the workflow.
+    # The signal-with-start response states whether this call started the workflow.
     # NOTE: the SDK keeps that response private, and the time-skipping test server
     # never sets `started`, so there every delivery reads as merged.
     response = getattr(handle, "_start_workflow_response", None)

@@ -20,11 +20,11 @@ def merge_reports(known: Report | None, new: Report, incident_id: str) -> Report
             "published_at": known.published_at or new.published_at,
             "affected": affected,
             "metrics": metrics,
-            "cwes": _union(known.cwes, new.cwes),
-            "references": _union(known.references, new.references),
+            "cwes": union(known.cwes, new.cwes),
+            "references": union(known.references, new.references),
             "aliases": _aliases(incident_id, known.aliases, new),
-            "related": _union(known.related, new.related),
-            "replaced_by": _union(known.replaced_by, new.replaced_by),
+            "related": union(known.related, new.related),
+            "replaced_by": union(known.replaced_by, new.replaced_by),
             "known_exploited": known.known_exploited or new.known_exploited,
             "withdrawn_at": known.withdrawn_at or (new.withdrawn_at if new.id == incident_id else None),
             "reporter": known.reporter or new.reporter,
@@ -40,8 +40,9 @@ def _state(known: Report, new: Report, incident_id: str) -> RecordState:
 
 
 def _aliases(incident_id: str, known: list[str], new: Report) -> list[str]:
-    return [alias for alias in _union(known, [new.id, *new.aliases]) if alias != incident_id]
+    return [alias for alias in union(known, [new.id, *new.aliases]) if alias != incident_id]
 
 
-def _union(first: list[str], second: list[str]) -> list[str]:
+def union(first: list[str], second: list[str]) -> list[str]:
+    """Return the first list followed by the items of the second it lacks, in order."""
     return first + [item for item in second if item not in first]

@@ -27,7 +27,3 @@ def unseal(settings: Settings, value: str | None) -> str | None:
     payload = Payload.FromString(base64.b64decode(value.removeprefix(SEALED_PREFIX)))
     return build_codec(settings).decrypt(payload).data.decode("utf-8")
 
-
-def is_sealed(value: str | None) -> bool:
-    """Tell whether a stored value is sealed."""
-    return value is not None and value.startswith(SEALED_PREFIX)

@@ -17,7 +17,7 @@ DEFAULT_PUBLISHER_NAMESPACE = "https://security.example.org"
 
 @dataclass(frozen=True)
 class Settings:
-    """Where irp keeps its state and how it reaches Temporal."""
+    """Local state location and Temporal connection settings."""
 
     home: Path
     database_url: str

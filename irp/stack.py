@@ -106,7 +106,7 @@ def _without_secrets(command: list[str]) -> list[str]:
 
 
 async def wait_for_server(settings: Settings, server: subprocess.Popen | None) -> Client:
-    """Connect once the server answers; fail early if it exits."""
+    """Connect once the server accepts connections; fail early if it exits."""
     deadline = asyncio.get_running_loop().time() + SERVER_START_TIMEOUT
     while True:
         if server is not None and server.poll() is not None:
@@ -120,7 +120,7 @@ async def wait_for_server(settings: Settings, server: subprocess.Popen | None) -
             return client
         except Exception as error:  # the server refuses connections while it starts
             if asyncio.get_running_loop().time() > deadline:
-                raise StackError(f"the Temporal server at {settings.temporal_address} did not answer: {error}") from None
+                raise StackError(f"the Temporal server at {settings.temporal_address} did not respond: {error}") from None
             await asyncio.sleep(0.25)
 
 

@@ -67,7 +67,7 @@ class AssessDecision(Decision):
 
 
 class TrackerDecision(Decision):
-    """`tracker_decision`: the engineering answer on one stream's tracker."""
+    """`tracker_decision`: the engineering decision on one stream's tracker."""
 
     tracker: str = Field(min_length=1, max_length=NAME_MAX, description="tracker id or stream")
     decision: EngineeringDecision
@@ -107,7 +107,7 @@ class CloseDecision(Decision):
 
 
 class EmbargoAction(StrEnum):
-    """What an `embargo` decision does."""
+    """Action of an `embargo` decision."""
 
     set = "set"
     move = "move"

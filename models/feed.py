@@ -8,7 +8,7 @@ from pydantic import BaseModel, Field, computed_field
 
 
 class LocationKind(StrEnum):
-    """How a feed location lays out its files."""
+    """File layout of a feed location."""
 
     folder = "folder"
     """A plain drop folder: every regular file at its top level is a report."""
@@ -21,7 +21,7 @@ class FeedLocation(BaseModel):
 
     kind: LocationKind
     path: str
-    """Absolute path, as the worker sees it."""
+    """Absolute path on the worker's file system."""
 
 
 class FeedInput(BaseModel):
@@ -30,7 +30,7 @@ class FeedInput(BaseModel):
     name: str
     locations: list[FeedLocation]
     every_seconds: int
-    """Interval of the schedule, kept here so that a run can say how often it runs."""
+    """Interval of the schedule, kept here so that a run can report how often it runs."""
     settle_seconds: float = 2.0
     """Files modified more recently than this are left for the next run, as they may still be written."""
 
@@ -49,11 +49,11 @@ class FileFailure(BaseModel):
     file: str
     error: str
     moved_to: str | None = None
-    """Where the file went (under `failed/`), or None when it stays for the next run."""
+    """New path of the file under `failed/`, or None when it stays for the next run."""
 
 
 class LocationResult(BaseModel):
-    """What one run did with one location."""
+    """Outcome of one run for one location."""
 
     location: FeedLocation
     started: int = 0
@@ -68,11 +68,11 @@ class LocationResult(BaseModel):
     """Files beyond this run's limit, left for the next run."""
     failures: list[FileFailure] = Field(default_factory=list)
     error: str | None = None
-    """Why the location could not be read at all, such as a missing folder."""
+    """Reason the location could not be read at all, such as a missing folder."""
 
 
 class FeedRunResult(BaseModel):
-    """What one run of a feed did, location by location."""
+    """Outcome of one feed run, location by location."""
 
     feed: str
     locations: list[LocationResult] = Field(default_factory=list)

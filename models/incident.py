@@ -1,4 +1,4 @@
-"""The incident: one flaw's response, as the workflow holds and reports it."""
+"""The incident: one flaw's response, as the workflow stores and reports it."""
 
 from __future__ import annotations
 
@@ -159,7 +159,7 @@ class Rejection(BaseModel):
 
 
 class DeadlineState(StrEnum):
-    """Where a deadline stands."""
+    """State of a deadline."""
 
     pending = "pending"
     met = "met"
@@ -218,7 +218,7 @@ class EmbargoState(BaseModel):
 
 
 class MajorIncidentState(StrEnum):
-    """Where a Major Incident request stands."""
+    """State of a Major Incident request."""
 
     none = "none"
     requested = "requested"
@@ -266,14 +266,14 @@ class Incident(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
     report: Report | None = None
-    """The most complete report received so far."""
+    """The merge of every report received so far."""
     matched: bool = False
     affects: list[Affect] = Field(default_factory=list)
     triage: TriageOutcome | None = None
     duplicate_of: str | None = None
     impact: Impact | None = None
     cvss_vector: str | None = None
-    """The vector the assessor set; `cvss` holds its score once computed."""
+    """The vector the assessor set; `cvss` contains its score once computed."""
     cvss: CvssScore | None = None
     cwe: str | None = None
     statement: str | None = None

@@ -7,7 +7,7 @@ from sqlmodel import Field, SQLModel, UniqueConstraint
 
 
 class Product(SQLModel, table=True):
-    """A product the PSIRT answers for."""
+    """A product the PSIRT is responsible for."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)

@@ -166,14 +166,14 @@ ROLES = ["triage", "assessor", "psirt_lead", "legal", "communications"]
 
 
 class Roles(BaseModel):
-    """Who may decide what. Without any people listed, every decision is open to anyone."""
+    """Decision permissions. Without any people listed, every decision is open to anyone."""
 
     model_config = ConfigDict(extra="forbid")
 
     people: dict[str, list[str]] = Field(default_factory=dict)
     """Person (the `by` of a decision) to roles: triage, assessor, psirt_lead, legal, communications."""
     owners: dict[str, list[str]] = Field(default_factory=dict)
-    """`product/stream` to the engineering owners who answer its trackers."""
+    """`product/stream` to the engineering owners who decide on its trackers."""
 
     @field_validator("people")
     @classmethod

@@ -96,7 +96,7 @@ class NotificationInput(BaseModel):
 
 
 class NotificationResult(BaseModel):
-    """Where the email went."""
+    """Destination of the email."""
 
     delivered_to: str
     """The .eml path in the outbox, or `smtp://host:port`."""

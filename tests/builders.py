@@ -8,6 +8,23 @@ from typing import Any
 
 CVSS_VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
 
+# A policy whose triage deadline and ladder run out within a minute of real time.
+SHORT_LADDER_POLICY = {
+    "version": "short-ladder",
+    "triage_deadline": "PT20S",
+    "escalation": [
+        {"name": "owner", "notify": ["owner"]},
+        {"name": "team lead", "notify": ["team_lead"], "after": "PT10S"},
+        {"name": "PSIRT manager", "notify": ["psirt_manager"], "after": "PT10S"},
+    ],
+    "recipients": {
+        "owner": ["queue@example.org"],
+        "team_lead": ["lead@example.org"],
+        "psirt_lead": ["psirt-lead@example.org"],
+        "psirt_manager": ["manager@example.org"],
+    },
+}
+
 
 def cve_record(
     cve_id: str = "CVE-2026-10001",

@@ -34,7 +34,7 @@ from irp.inventory import load_sbom  # noqa: E402
 from irp.settings import Settings  # noqa: E402
 from models.decisions import DecisionRequest  # noqa: E402
 from models.incident import DecisionRecord, IncidentStatus  # noqa: E402
-from tests.builders import CVSS_VECTOR, cve_record, cyclonedx_sbom, write_json  # noqa: E402
+from tests.builders import CVSS_VECTOR, SHORT_LADDER_POLICY, cve_record, cyclonedx_sbom, write_json  # noqa: E402
 from workflows import search_attributes  # noqa: E402
 from worker import build_worker  # noqa: E402
 
@@ -45,21 +45,7 @@ GOLDEN_DIR = REPO / "tests" / "golden"
 GOLDEN_CODEC_KEYS = "golden-test-only:Sl2pmuTVoJs8zwlPE0iQ62fSyRkku++pm5ZSD+egnTU="
 
 # A ladder short enough to miss on the time-skipping server within seconds of real time.
-SHORT_LADDER = {
-    "version": "golden-short-ladder",
-    "triage_deadline": "PT20S",
-    "escalation": [
-        {"name": "owner", "notify": ["owner"]},
-        {"name": "team lead", "notify": ["team_lead"], "after": "PT10S"},
-        {"name": "PSIRT manager", "notify": ["psirt_manager"], "after": "PT10S"},
-    ],
-    "recipients": {
-        "owner": ["queue@example.org"],
-        "team_lead": ["lead@example.org"],
-        "psirt_lead": ["psirt-lead@example.org"],
-        "psirt_manager": ["manager@example.org"],
-    },
-}
+SHORT_LADDER = {**SHORT_LADDER_POLICY, "version": "golden-short-ladder"}
 
 WAIT_ATTEMPTS = 400
 

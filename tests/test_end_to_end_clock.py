@@ -13,26 +13,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.builders import cve_record, write_json
+from tests.builders import SHORT_LADDER_POLICY, cve_record, write_json
 from tests.test_end_to_end import Stack
 
 pytestmark = [pytest.mark.devserver, pytest.mark.timeout(300)]
 
-SHORT_POLICY = {
-    "version": "short-demo",
-    "triage_deadline": "PT20S",
-    "escalation": [
-        {"name": "owner", "notify": ["owner"]},
-        {"name": "team lead", "notify": ["team_lead"], "after": "PT10S"},
-        {"name": "PSIRT manager", "notify": ["psirt_manager"], "after": "PT10S"},
-    ],
-    "recipients": {
-        "owner": ["queue@example.org"],
-        "team_lead": ["lead@example.org"],
-        "psirt_lead": ["psirt-lead@example.org"],
-        "psirt_manager": ["manager@example.org"],
-    },
-}
+SHORT_POLICY = {**SHORT_LADDER_POLICY, "version": "short-demo"}
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
         take_decision,
     )
     from irp.details import current_details
-    from irp.reports import merge_reports
+    from irp.reports import merge_reports, union
     from models.decisions import DecisionRequest, EmbargoAction
     from models.incident import (
         Affect,
@@ -180,7 +180,7 @@ class IncidentWorkflow:
                 summary="publish the CSAF VEX document",
                 **STEP_OPTIONS["render"],
             )
-            self.incident.outputs = _merge(self.incident.outputs, [published.document_path])
+            self.incident.outputs = union(self.incident.outputs, [published.document_path])
             rendered = await workflow.execute_activity(
                 "render_outputs",
                 RenderInput(incident=self.status()),
@@ -188,7 +188,7 @@ class IncidentWorkflow:
                 summary="render the advisory and the customer notification",
                 **STEP_OPTIONS["render"],
             )
-            self.incident.outputs = _merge(self.incident.outputs, rendered.paths)
+            self.incident.outputs = union(self.incident.outputs, rendered.paths)
         except ActivityError as error:
             # A refused publication must not fail the incident: record why and go on.
             cause = error.cause.message if error.cause else str(error)
@@ -212,7 +212,7 @@ class IncidentWorkflow:
                 summary="render the post-incident review",
                 **STEP_OPTIONS["render"],
             )
-            self.incident.outputs = _merge(self.incident.outputs, review.paths)
+            self.incident.outputs = union(self.incident.outputs, review.paths)
         workflow.logger.info("incident %s closed: %s", self.incident.id, self.incident.resolution)
         return self.status()
 
@@ -641,10 +641,6 @@ class IncidentWorkflow:
                 self.outbox.append(embargo_too_long(self.incident, self.policy, workflow.now()))
         self._publish()
         return outcome
-
-
-def _merge(existing: list[str], new: list[str]) -> list[str]:
-    return existing + [item for item in new if item not in existing]
 
 
 def _decision_key(tracker: Tracker) -> str:

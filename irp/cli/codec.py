@@ -11,7 +11,7 @@ from irp.settings import load_settings
 
 
 def codec_server() -> None:
-    """Run the codec server on 127.0.0.1:IRP_CODEC_PORT until Ctrl-C."""
+    """Run the codec server on IRP_CODEC_HOST:IRP_CODEC_PORT (127.0.0.1:8234 by default) until Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     try:

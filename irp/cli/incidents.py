@@ -25,7 +25,7 @@ from models.incident import DecisionRecord, IncidentStatus
 from workflows import search_attributes as attributes
 
 WORKER_ANSWER_TIMEOUT = 20.0
-"""Seconds to wait for a worker to answer a query or an update."""
+"""Seconds to wait for a worker to complete a query or an update."""
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -241,7 +241,7 @@ def _print_status(status: IncidentStatus) -> None:
 
 def decide(
     incident_id: Annotated[str, typer.Argument(help="Incident id, such as a CVE id.")],
-    signal: Annotated[str, typer.Argument(help="Decision: triage, assess, tracker_decision, assign, comment, close.")],
+    signal: Annotated[str, typer.Argument(help="Decision: triage, approve_dismissal, assess, tracker_decision, embargo, major_incident, approve_statement, hold, resume, assign, comment, close.")],
     by: Annotated[str, typer.Option(help="The analyst who decides.")],
     reason: Annotated[str | None, typer.Option(help="Why; required except for comments.")] = None,
     input_json: Annotated[str | None, typer.Option("--input", help="The other payload fields as one JSON object.")] = None,
